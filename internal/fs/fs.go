@@ -1,18 +1,3 @@
-// Package fs is the one interface through which Gregor does disk I/O.
-//
-// Every package that touches the disk (the log, the metadata quorum's
-// storage) takes an FS, so that tests can run the same code on an in-memory
-// filesystem that simulates a crash (only synced bytes survive, see MemFS)
-// or on one that injects I/O errors (see FaultFS). Production uses OS.
-//
-// Durability contract, the same as POSIX with ext4/xfs:
-//   - bytes written to a File survive a crash only after File.Sync returns;
-//   - a created, removed or renamed directory entry survives a crash only
-//     after SyncDir on its parent directory returns.
-//
-// An FS and its Files are safe for concurrent use by several goroutines,
-// except that concurrent Write calls on one File must be serialized by the
-// caller (as with *os.File, whose writes are appends at the current offset).
 package fs
 
 import (
