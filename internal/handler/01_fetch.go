@@ -1,0 +1,198 @@
+package handler
+
+// Fetch (key 1)
+//
+//	v4: isolation level, last stable offset, aborted transactions (served
+//	    from v4: magic-2 batches need it)
+//	v5: log start offset
+//	v6: no change
+//	v7: fetch sessions (KIP-227)
+//	v8: no change
+//	v9: current leader epoch (KIP-320)
+//	v10: zstd
+//	v11: rack and preferred read replica (KIP-392)
+//	v12: flexible; last fetched epoch, diverging epoch (KIP-595)
+//	v13: topic ids replace names (KIP-516)
+//	v14: no change
+//	v15: replica state replaces replica id (KIP-903)
+//	v16: current leader and node endpoints on errors (KIP-951)
+//
+// Fetch sessions are declined, which KIP-227 allows: a request that asks
+// for a new session (id 0, epoch 0) is answered with session id 0, so the
+// client keeps sending full fetches. A request naming a session id gets
+// FETCH_SESSION_ID_NOT_FOUND.
+//
+// A fetch that finds fewer than min_bytes waits up to max_wait_ms, woken by
+// the partitions' high-watermark notifications (never by polling).
+
+import (
+	"math"
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/gregor-streaming/gregor/internal/partition"
+)
+
+func (h *handlers) fetch(r *Request) Reply {
+	req := r.Msg.(*kmsg.FetchRequest)
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	resp.SetVersion(r.Version)
+	if r.Version >= 7 {
+		switch {
+		case req.SessionID != 0:
+			resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+			return Now(resp)
+		case req.SessionEpoch > 0:
+			resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
+			return Now(resp)
+		}
+	}
+	f := h.newFetchState(r, req)
+	waitOn, total, errored := f.fill(resp)
+	if errored || total >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(waitOn) == 0 {
+		return Now(resp)
+	}
+	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	return Later(func() kmsg.Response {
+		for {
+			if !f.wait(waitOn, deadline) {
+				f.fill(resp)
+				return resp
+			}
+			waitOn, total, errored = f.fill(resp)
+			if errored || total >= int(req.MinBytes) {
+				return resp
+			}
+		}
+	})
+}
+
+// fetchState is one fetch request's resolved partitions.
+type fetchState struct {
+	h     *handlers
+	r     *Request
+	req   *kmsg.FetchRequest
+	parts [][]*partition.Partition // per request topic and partition; nil if not served
+	codes [][]int16                // error for unserved partitions
+}
+
+func (h *handlers) newFetchState(r *Request, req *kmsg.FetchRequest) *fetchState {
+	f := &fetchState{h: h, r: r, req: req}
+	img := h.image()
+	for _, rt := range req.Topics {
+		name := rt.Topic
+		unknownID := false
+		if r.Version >= 13 {
+			if t := img.TopicsByID[rt.TopicID]; t != nil {
+				name = t.Name
+			} else {
+				unknownID = true
+			}
+		}
+		ps := make([]*partition.Partition, len(rt.Partitions))
+		cs := make([]int16, len(rt.Partitions))
+		for i, rp := range rt.Partitions {
+			switch {
+			case unknownID:
+				cs[i] = kerr.UnknownTopicID.Code
+			default:
+				if ps[i] = h.env.Parts.Get(name, rp.Partition); ps[i] == nil {
+					cs[i] = h.missingPartitionCode(name, rp.Partition)
+				}
+			}
+		}
+		f.parts = append(f.parts, ps)
+		f.codes = append(f.codes, cs)
+	}
+	return f
+}
+
+// fill (re)builds the response from the partitions' current state. It
+// returns the channels that signal new data, the bytes gathered, and
+// whether any partition answered with an error (which ends a wait).
+func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, total int, errored bool) {
+	resp.Topics = resp.Topics[:0]
+	maxBytes := int(f.req.MaxBytes)
+	if maxBytes <= 0 {
+		maxBytes = math.MaxInt32
+	}
+	for ti, rt := range f.req.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for pi, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+			p := f.parts[ti][pi]
+			if p == nil {
+				sp.ErrorCode = f.codes[ti][pi]
+				errored = true
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
+			waitOn = append(waitOn, p.Changed())
+			n := f.readPartition(p, rp, &sp, maxBytes-total, total == 0)
+			total += n
+			if sp.ErrorCode != 0 {
+				errored = true
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return waitOn, total, errored
+}
+
+// readPartition fills sp from p, within limit bytes unless first (KIP-74:
+// the first partition with data gets at least one whole batch).
+func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, limit int, first bool) int {
+	o := p.Offsets()
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.HighWatermark, o.LogStart
+	if err := p.CheckLeaderEpoch(rp.CurrentLeaderEpoch); err != nil {
+		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.NotLeaderForPartition)
+		return 0
+	}
+	if int(rp.PartitionMaxBytes) < limit {
+		limit = int(rp.PartitionMaxBytes)
+	}
+	if limit <= 0 && !first {
+		return 0
+	}
+	if limit <= 0 {
+		limit = 1
+	}
+	b, o, err := p.Read(rp.FetchOffset, limit)
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.HighWatermark, o.LogStart
+	if err != nil {
+		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.KafkaStorageError)
+		return 0
+	}
+	if len(b) > limit && !first {
+		return 0
+	}
+	sp.RecordBatches = b
+	return len(b)
+}
+
+// wait blocks until one of the partitions has new data (true), or the
+// deadline passes or the connection closes (false).
+func (f *fetchState) wait(chans []<-chan struct{}, deadline time.Time) bool {
+	d := time.Until(deadline)
+	if d <= 0 {
+		return false
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	cases := make([]reflect.SelectCase, 0, len(chans)+2)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(f.r.Ctx.Done())})
+	for _, c := range chans {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
+	}
+	chosen, _, _ := reflect.Select(cases)
+	return chosen >= 2
+}

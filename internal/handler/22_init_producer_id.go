@@ -1,0 +1,71 @@
+package handler
+
+// InitProducerId (key 22)
+//
+//	v0: transactional id and timeout in, producer id and epoch out
+//	v1: throttle time semantics
+//	v2: flexible
+//	v3: producer id and epoch in, to bump the epoch of an existing
+//	    producer (KIP-360)
+//	v4: PRODUCER_FENCED replaces INVALID_PRODUCER_EPOCH
+//	v5: KIP-890 (transactions v2)
+//
+// Without a transactional id this is an idempotent producer: it gets a new
+// producer id, epoch 0. Producer ids come in blocks allocated through the
+// metadata quorum, so an id is never handed out twice, even across
+// restarts. Transactional ids are not served yet (the transactions issue):
+// they get COORDINATOR_NOT_AVAILABLE.
+
+import (
+	"context"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (h *handlers) initProducerID(r *Request) Reply {
+	req := r.Msg.(*kmsg.InitProducerIDRequest)
+	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
+	resp.SetVersion(r.Version)
+	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if req.TransactionalID != nil {
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		return Now(resp)
+	}
+	id, err := h.pids.next(r.Ctx)
+	if err != nil {
+		resp.ErrorCode = code(h.log, "InitProducerId", err, kerr.CoordinatorNotAvailable)
+		return Now(resp)
+	}
+	resp.ProducerID, resp.ProducerEpoch = id, 0
+	return Now(resp)
+}
+
+// producerIDs hands out producer ids from blocks reserved in the metadata
+// log.
+type producerIDs struct {
+	alloc func(ctx context.Context, count int64) (int64, error)
+
+	mu struct {
+		sync.Mutex
+		next, end int64
+	}
+}
+
+const producerIDBlock = 1000
+
+func (p *producerIDs) next(ctx context.Context) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.next >= p.mu.end {
+		first, err := p.alloc(ctx, producerIDBlock)
+		if err != nil {
+			return -1, err
+		}
+		p.mu.next, p.mu.end = first, first+producerIDBlock
+	}
+	id := p.mu.next
+	p.mu.next++
+	return id, nil
+}

@@ -1,0 +1,225 @@
+package partition
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/log"
+	"github.com/gregor-streaming/gregor/internal/record"
+)
+
+// Errors a Partition returns; the handlers map them to Kafka error codes.
+var (
+	ErrMessageTooLarge    = errors.New("record batch larger than max.message.bytes")
+	ErrFencedLeaderEpoch  = errors.New("leader epoch in the request is older than the partition's")
+	ErrUnknownLeaderEpoch = errors.New("leader epoch in the request is newer than the partition's")
+	ErrClosed             = errors.New("partition closed")
+)
+
+// Partition is one hosted replica.
+type Partition struct {
+	Topic string
+	Index int32
+	log   *log.Log
+
+	mu struct {
+		sync.Mutex
+		topicID     [16]byte
+		leaderEpoch int32
+		cfg         config.Topic
+		hw          int64
+		changed     chan struct{}
+		closed      bool
+	}
+}
+
+func newPartition(topic string, index int32, l *log.Log, topicID [16]byte, epoch int32, cfg config.Topic) *Partition {
+	p := &Partition{Topic: topic, Index: index, log: l}
+	p.mu.topicID = topicID
+	p.mu.leaderEpoch = epoch
+	p.mu.cfg = cfg
+	p.mu.changed = make(chan struct{})
+	p.mu.hw = l.DurableOffset()
+	if !flushEach(cfg) {
+		p.mu.hw = l.NextOffset()
+	}
+	return p
+}
+
+// flushEach reports whether every acknowledged append must be fsynced
+// first (Gregor's default, flush.messages=1).
+func flushEach(cfg config.Topic) bool { return cfg.FlushMessages <= 1 }
+
+// Config returns the partition's resolved topic configuration.
+func (p *Partition) Config() config.Topic {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mu.cfg
+}
+
+// LeaderEpoch returns the current leader epoch.
+func (p *Partition) LeaderEpoch() int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mu.leaderEpoch
+}
+
+// TopicID returns the topic's id.
+func (p *Partition) TopicID() [16]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mu.topicID
+}
+
+// CheckLeaderEpoch validates a client's current leader epoch as Kafka does:
+// -1 is not checked, older is fenced, newer is unknown.
+func (p *Partition) CheckLeaderEpoch(epoch int32) error {
+	if epoch < 0 {
+		return nil
+	}
+	cur := p.LeaderEpoch()
+	switch {
+	case epoch < cur:
+		return ErrFencedLeaderEpoch
+	case epoch > cur:
+		return ErrUnknownLeaderEpoch
+	}
+	return nil
+}
+
+// Append validates batch (already checked by record.Validate for shape and
+// CRC) against the topic's limits and appends it. With flush.messages=1 the
+// caller must call WaitDurable(res.LastOffset+1) before acknowledging.
+func (p *Partition) Append(batch []byte, now time.Time) (log.AppendResult, error) {
+	p.mu.Lock()
+	cfg, epoch, closed := p.mu.cfg, p.mu.leaderEpoch, p.mu.closed
+	p.mu.Unlock()
+	if closed {
+		return log.AppendResult{}, ErrClosed
+	}
+	if int64(len(batch)) > int64(cfg.MaxMessageBytes) {
+		return log.AppendResult{}, ErrMessageTooLarge
+	}
+	opts := log.AppendOptions{LeaderEpoch: epoch, LogAppendTime: -1}
+	if cfg.MessageTimestampType == config.LogAppendTime {
+		opts.LogAppendTime = now.UnixMilli()
+	}
+	res, err := p.log.Append(batch, opts)
+	if err != nil {
+		return res, err
+	}
+	if !flushEach(cfg) {
+		p.advanceHW(p.log.NextOffset())
+	}
+	return res, nil
+}
+
+// WaitDurable returns once offsets below upTo are fsynced (one fsync serves
+// every caller waiting meanwhile), and advances the high watermark.
+func (p *Partition) WaitDurable(upTo int64) error {
+	if err := p.log.Flush(upTo); err != nil {
+		return err
+	}
+	if flushEach(p.Config()) {
+		p.advanceHW(p.log.DurableOffset())
+	}
+	return nil
+}
+
+// Flush makes everything appended so far durable (the background flusher
+// for relaxed flush policies, and acks=0 producers).
+func (p *Partition) Flush() error { return p.WaitDurable(p.log.NextOffset()) }
+
+func (p *Partition) advanceHW(hw int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if hw <= p.mu.hw {
+		return
+	}
+	p.mu.hw = hw
+	close(p.mu.changed)
+	p.mu.changed = make(chan struct{})
+}
+
+// Offsets is a snapshot of a partition's offsets.
+type Offsets struct {
+	LogStart      int64
+	HighWatermark int64
+	LogEnd        int64
+}
+
+// Offsets returns the partition's current log start, high watermark and
+// log end offsets.
+func (p *Partition) Offsets() Offsets {
+	p.mu.Lock()
+	hw := p.mu.hw
+	p.mu.Unlock()
+	return Offsets{LogStart: p.log.StartOffset(), HighWatermark: hw, LogEnd: p.log.NextOffset()}
+}
+
+// Changed returns a channel closed the next time the high watermark moves
+// (new data for consumers). Callers select on it with a timer to long-poll.
+func (p *Partition) Changed() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mu.changed
+}
+
+// Read returns whole batches from the one that contains offset, below the
+// high watermark, up to maxBytes (at least one batch).
+func (p *Partition) Read(offset int64, maxBytes int) ([]byte, Offsets, error) {
+	o := p.Offsets()
+	b, err := p.log.Read(offset, maxBytes, o.HighWatermark)
+	return b, o, err
+}
+
+// Log exposes the partition's log for offset lookups and admin operations.
+func (p *Partition) Log() *log.Log { return p.log }
+
+// setState updates the epoch and configuration from a new metadata image.
+func (p *Partition) setState(epoch int32, cfg config.Topic, logger *slog.Logger) {
+	p.mu.Lock()
+	old := p.mu.leaderEpoch
+	p.mu.leaderEpoch = epoch
+	p.mu.cfg = cfg
+	p.mu.Unlock()
+	p.log.SetConfig(LogConfig(cfg))
+	if epoch > old || p.log.LatestEpoch() < epoch {
+		if err := p.log.AssignEpochStartOffset(epoch, p.log.NextOffset()); err != nil {
+			logger.Error("recording leader epoch failed", "topic", p.Topic, "partition", p.Index, "epoch", epoch, "err", err)
+		}
+	}
+}
+
+func (p *Partition) close() error {
+	p.mu.Lock()
+	p.mu.closed = true
+	p.mu.Unlock()
+	return p.log.Close()
+}
+
+// LogConfig converts a resolved topic configuration to the log's.
+func LogConfig(c config.Topic) log.Config {
+	lc := log.DefaultConfig()
+	lc.SegmentBytes = int64(c.SegmentBytes)
+	lc.SegmentMs = c.SegmentMs
+	lc.RetentionMs = c.RetentionMs
+	lc.RetentionBytes = c.RetentionBytes
+	lc.IndexIntervalBytes = int(c.IndexIntervalBytes)
+	lc.FlushMessages = c.FlushMessages
+	lc.FlushMs = c.FlushMs
+	return lc
+}
+
+// ProduceRules returns the batch validation rules of the topic.
+func ProduceRules(c config.Topic, now time.Time) record.ProduceRules {
+	return record.ProduceRules{
+		Now:         now,
+		CreateTime:  c.MessageTimestampType != config.LogAppendTime,
+		BeforeMaxMs: c.MessageTimestampBeforeMaxMs,
+		AfterMaxMs:  c.MessageTimestampAfterMaxMs,
+	}
+}
