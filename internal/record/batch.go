@@ -1,30 +1,3 @@
-// Package record reads, validates and writes Kafka v2 record batches (magic
-// 2), the unit in which Gregor receives, stores and serves data.
-//
-// A batch is kept as the raw bytes a producer sent. This package reads its
-// fixed 61-byte header in place, checks its CRC-32C, and rewrites the few
-// header fields the broker owns (base offset, partition leader epoch, max
-// timestamp and timestamp type for LogAppendTime) without touching records.
-// Iterating records (which may need decompression) is separate and only done
-// when a validation needs it.
-//
-// Layout (big-endian):
-//
-//	offset  size  field
-//	0       8     base offset
-//	8       4     batch length (bytes after this field)
-//	12      4     partition leader epoch
-//	16      1     magic (2)
-//	17      4     CRC-32C of bytes 21..end
-//	21      2     attributes
-//	23      4     last offset delta
-//	27      8     base timestamp
-//	35      8     max timestamp
-//	43      8     producer id
-//	51      2     producer epoch
-//	53      4     base sequence
-//	57      4     record count
-//	61      ...   records
 package record
 
 import (
