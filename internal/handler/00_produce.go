@@ -19,6 +19,7 @@ package handler
 // (fsynced, by default) — see package partition.
 
 import (
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -60,8 +61,7 @@ func (h *handlers) produce(r *Request) Reply {
 			if err != nil {
 				sp.ErrorCode = code(h.log, "Produce", err, kerr.KafkaStorageError)
 				if r.Version >= 8 {
-					msg := err.Error()
-					sp.ErrorMessage = &msg
+					setRecordErrors(sp, err)
 				}
 			}
 			if sp.ErrorCode != 0 {
@@ -156,4 +156,18 @@ func (h *handlers) missingPartitionCode(topic string, partition int32) int16 {
 		return kerr.UnknownTopicOrPartition.Code
 	}
 	return kerr.NotLeaderForPartition.Code
+}
+
+// setRecordErrors fills the KIP-467 error message and, for an error about
+// one record, its batch index.
+func setRecordErrors(sp *kmsg.ProduceResponseTopicPartition, err error) {
+	msg := err.Error()
+	sp.ErrorMessage = &msg
+	var re *record.RecordError
+	if errors.As(err, &re) && re.Index >= 0 {
+		e := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		e.RelativeOffset = int32(re.Index)
+		e.ErrorMessage = &re.Message
+		sp.ErrorRecords = append(sp.ErrorRecords, e)
+	}
 }

@@ -108,3 +108,16 @@ func (t *Table) register(e Entry) {
 	}
 	t.entries[e.Key] = &e
 }
+
+// NewTable builds a table from explicit entries (tests of the server use
+// it; the broker uses New).
+func NewTable(logger *slog.Logger, entries ...Entry) *Table {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	t := &Table{logger: logger}
+	for _, e := range entries {
+		t.register(e)
+	}
+	return t
+}

@@ -16,6 +16,16 @@ func (h *handlers) entries() []Entry {
 		{Key: kmsg.Metadata.Int16(), MinVersion: 0, MaxVersion: 12, Handle: h.metadata},
 		{Key: kmsg.ApiVersions.Int16(), MinVersion: 0, MaxVersion: 4, Handle: h.apiVersions},
 		{Key: kmsg.InitProducerID.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.initProducerID},
+		{Key: kmsg.CreateTopics.Int16(), MinVersion: 2, MaxVersion: 7, Handle: h.createTopics},
+		{Key: kmsg.DeleteTopics.Int16(), MinVersion: 1, MaxVersion: 6, Handle: h.deleteTopics},
+		{Key: kmsg.DeleteRecords.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.deleteRecords},
 		{Key: kmsg.OffsetForLeaderEpoch.Int16(), MinVersion: 2, MaxVersion: 4, Handle: h.offsetForLeaderEpoch},
+		{Key: kmsg.DescribeConfigs.Int16(), MinVersion: 1, MaxVersion: 4, Handle: h.describeConfigs},
+		{Key: kmsg.AlterConfigs.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.alterConfigs},
+		{Key: kmsg.DescribeLogDirs.Int16(), MinVersion: 1, MaxVersion: 4, Handle: h.describeLogDirs},
+		{Key: kmsg.CreatePartitions.Int16(), MinVersion: 0, MaxVersion: 3, Handle: h.createPartitions},
+		{Key: kmsg.IncrementalAlterConfigs.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.incrementalAlterConfigs},
+		{Key: kmsg.DescribeCluster.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.describeCluster},
+		{Key: kmsg.DescribeTopicPartitions.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.describeTopicPartitions},
 	}
 }

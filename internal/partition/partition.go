@@ -217,9 +217,9 @@ func LogConfig(c config.Topic) log.Config {
 // ProduceRules returns the batch validation rules of the topic.
 func ProduceRules(c config.Topic, now time.Time) record.ProduceRules {
 	return record.ProduceRules{
-		Now:         now,
-		CreateTime:  c.MessageTimestampType != config.LogAppendTime,
-		BeforeMaxMs: c.MessageTimestampBeforeMaxMs,
-		AfterMaxMs:  c.MessageTimestampAfterMaxMs,
+		Now:           now.UnixMilli(),
+		LogAppendTime: c.MessageTimestampType == config.LogAppendTime,
+		BeforeMaxMs:   c.MessageTimestampBeforeMaxMs,
+		AfterMaxMs:    c.MessageTimestampAfterMaxMs,
 	}
 }

@@ -1,0 +1,80 @@
+package handler
+
+// CreateTopics (key 19)
+//
+//	v1: validate_only, error messages
+//	v2: no change (served from v2, as Kafka 4)
+//	v3: no change
+//	v4: -1 partitions / replication factor mean the broker defaults (KIP-464)
+//	v5: flexible; the created topic's configs, partitions and replication
+//	    factor in the response (KIP-525)
+//	v6: no change
+//	v7: topic id in the response
+//
+// validate_only runs every check and writes nothing.
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (h *handlers) createTopics(r *Request) Reply {
+	req := r.Msg.(*kmsg.CreateTopicsRequest)
+	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	resp.SetVersion(r.Version)
+	counts := map[string]int{}
+	for _, rt := range req.Topics {
+		counts[rt.Topic]++
+	}
+	ctx, cancel := timeout(r.Ctx, req.TimeoutMillis)
+	defer cancel()
+	for _, rt := range req.Topics {
+		st := kmsg.NewCreateTopicsResponseTopic()
+		st.Topic = rt.Topic
+		st.NumPartitions, st.ReplicationFactor = -1, -1
+		fail := func(e *kerr.Error, msg string) {
+			st.ErrorCode = e.Code
+			st.ErrorMessage = &msg
+		}
+		if counts[rt.Topic] > 1 {
+			fail(kerr.InvalidRequest, "topic "+rt.Topic+" appears more than once in the request")
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		t := &topicRequest{name: rt.Topic, partitions: rt.NumPartitions, replicationFactor: rt.ReplicationFactor, configs: map[string]string{}}
+		for _, a := range rt.ReplicaAssignment {
+			for int(a.Partition) >= len(t.assignments) {
+				t.assignments = append(t.assignments, nil)
+			}
+			t.assignments[a.Partition] = a.Replicas
+		}
+		for _, c := range rt.Configs {
+			if c.Value != nil {
+				t.configs[c.Name] = *c.Value
+			}
+		}
+		cfg := h.env.Config()
+		if e, msg := h.checkTopic(h.image(), cfg, t); e != nil {
+			fail(e, msg)
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		if !req.ValidateOnly {
+			topic, err := h.createTopic(ctx, t)
+			if err != nil {
+				fail(kerr.ErrorForCode(code(h.log, "CreateTopics", err, kerr.RequestTimedOut)).(*kerr.Error), err.Error())
+				resp.Topics = append(resp.Topics, st)
+				continue
+			}
+			st.TopicID = topic.ID
+		}
+		st.NumPartitions, st.ReplicationFactor = t.partitions, t.replicationFactor
+		for _, e := range cfg.DescribeTopic(t.configs, nil) {
+			c := kmsg.NewCreateTopicsResponseTopicConfig()
+			c.Name, c.Value, c.ReadOnly, c.Source, c.IsSensitive = e.Name, e.Value, e.ReadOnly, e.Source, e.Sensitive
+			st.Configs = append(st.Configs, c)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return Now(resp)
+}
