@@ -61,3 +61,12 @@ func (g *globals) withAdmin(ctx context.Context, fn func(context.Context, *kadm.
 	defer cancel()
 	return fn(ctx, kadm.NewClient(cl))
 }
+
+// ping checks that some broker answers, within adminTimeout, so produce fails
+// at once when the cluster is unreachable instead of after the delivery
+// timeout.
+func ping(ctx context.Context, cl *kgo.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	defer cancel()
+	return cl.Ping(ctx)
+}

@@ -149,8 +149,12 @@ func runProduce(cmd *cobra.Command, g *globals, topic string, plan *producePlan)
 	}
 	defer cl.Close()
 
+	if err := ping(ctx, cl); err != nil {
+		return failure("produce to "+topic, err, g.brokers)
+	}
 	stderr := cmd.ErrOrStderr()
 	prog := newProgress("produced", stderr, time.Now)
+	prog.waiting = cl.BufferedProduceRecords
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	prog.start(ticker.C)

@@ -18,6 +18,9 @@ type progress struct {
 	now     func() time.Time
 	records atomic.Int64
 	bytes   atomic.Int64
+	// waiting, if set, counts records sent but not yet acknowledged; the
+	// progress line shows it so a stalled produce does not look idle.
+	waiting func() int64
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -51,11 +54,20 @@ func (p *progress) start(ticks <-chan time.Time) {
 				rate := perSecond(n-last, at.Sub(lastAt))
 				// A failed progress write must not stop the real work;
 				// the summary line reports any problem with stderr.
-				_, _ = fmt.Fprintf(p.w, "%s %d records (%.0f rec/s)\n", p.verb, n, rate)
+				_, _ = fmt.Fprintln(p.w, p.line(n, rate))
 				last, lastAt = n, at
 			}
 		}
 	}()
+}
+
+// line is one progress line.
+func (p *progress) line(n int64, rate float64) string {
+	s := fmt.Sprintf("%s %d records (%.0f rec/s)", p.verb, n, rate)
+	if p.waiting != nil {
+		s += fmt.Sprintf(", %d awaiting acknowledgement", p.waiting())
+	}
+	return s
 }
 
 // stop ends the progress goroutine and waits for it.
