@@ -26,7 +26,7 @@ func benchRecords(n, valueSize int) []Record {
 // BenchmarkValidate measures the produce hot path's check: the CRC-32C of
 // a 16 KiB batch.
 func BenchmarkValidate(b *testing.B) {
-	batch := mustBuild(b, BatchSpec{}, benchRecords(16, 1000))
+	batch := mustBuild(b, BatchSpec{}, benchRecords(17, 1000))
 	if len(batch) < 16<<10 {
 		b.Fatalf("batch is %d bytes", len(batch))
 	}
@@ -40,7 +40,7 @@ func BenchmarkValidate(b *testing.B) {
 
 // BenchmarkValidateProduce is Validate plus the header-only produce rules.
 func BenchmarkValidateProduce(b *testing.B) {
-	batch := mustBuild(b, BatchSpec{}, benchRecords(16, 1000))
+	batch := mustBuild(b, BatchSpec{}, benchRecords(17, 1000))
 	rules := ProduceRules{Now: 1_700_000_000_000, BeforeMaxMs: 1 << 40, AfterMaxMs: 1 << 40}
 	b.SetBytes(int64(len(batch)))
 	for b.Loop() {
