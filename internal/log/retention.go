@@ -171,6 +171,9 @@ func (l *Log) Close() error {
 			}
 		}
 		if err := errors.Join(errs...); err == nil {
+			l.flush.mu.Lock()
+			l.flush.durable = l.mu.next
+			l.flush.mu.Unlock()
 			errs = append(errs, l.writeSnapshotLocked())
 		}
 	}
