@@ -1,0 +1,47 @@
+// Package metadata keeps the cluster metadata (brokers, topics,
+// partitions, topic IDs, config overrides, producer-ID blocks) as records
+// in a Raft log (go.etcd.io/raft/v3) and applies them to a state machine.
+//
+// # Shape
+//
+// The state machine is pure: apply(image, record, index) returns a new
+// Image and the record's result, or a validation error and the image
+// unchanged; it does no I/O and uses no clock or randomness (random topic
+// IDs and placement seeds are chosen by the proposer and carried in the
+// record), so every node that applies the same log gets the same images.
+//
+// A Node runs one driver goroutine that owns the raft.RawNode, its
+// raft.MemoryStorage and the files under Config.Dir. It ticks Raft on a
+// ticker, feeds it proposals, and handles each Ready in order: append the
+// entries and hard state to the WAL and fsync, hand messages to the
+// Transport, apply the committed entries, Advance, and every
+// Config.SnapshotEvery applied entries write a snapshot and compact the
+// WAL. Nothing is applied, and no proposal returns, before its entry is
+// durable.
+//
+// # Concurrency
+//
+// Every exported method of Node is safe for concurrent use. Image returns
+// an immutable snapshot of the state (published through an atomic
+// pointer; apply copies on write), which readers use without locks and
+// must not modify. Changed returns a channel closed at the next publish.
+// Proposal methods (RegisterBroker, CreateTopic, ...) block until their
+// record is committed and applied on this node, or their context ends.
+//
+// # Errors
+//
+// The state machine's validation errors (ErrTopicExists, ErrUnknownTopic,
+// ErrInvalidPartitions, ErrInvalidReplicationFactor,
+// ErrInvalidReplicaAssignment, ErrInvalidConfigResource, ErrInvalidRecord)
+// come back wrapped from the proposal methods; test them with errors.Is.
+// ErrNotLeader means this node cannot propose; ErrClosed that the node is
+// closed, or that its driver stopped on a storage error, which the error
+// then wraps too (after such an error the node must be restarted: its
+// in-memory state may be ahead of its disk). ErrCorruption from Start
+// means the files under Config.Dir are inconsistent beyond a torn WAL
+// tail, which recovery cuts silently (it was never acknowledged).
+//
+// Today a quorum is a single voter that campaigns at Start; see
+// docs/metadata.md for the storage format and what multi-node quorums
+// will add.
+package metadata

@@ -1,0 +1,290 @@
+package metadata
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// driver is the state owned by the driver goroutine (and by Start before
+// that goroutine runs): the RawNode, its MemoryStorage, the files, the
+// image being built and the proposals waiting for their entries.
+type driver struct {
+	n    *Node
+	rn   *raft.RawNode
+	ms   *raft.MemoryStorage
+	st   *storage
+	conf *raftpb.ConfState
+	hs   *raftpb.HardState // last persisted
+
+	applied, appliedTerm, snapIndex uint64
+	lead                            uint64
+	img                             *Image // latest applied, published after each Ready
+	pending                         map[uint64]*proposal
+}
+
+// proposal is a record on its way to the log; done gets exactly one
+// outcome (buffered, so the driver never blocks on a caller that left).
+type proposal struct {
+	req  uint64
+	data []byte
+	done chan outcome
+}
+
+type outcome struct {
+	res result
+	err error
+}
+
+// run is the driver goroutine: it ticks Raft, feeds it proposals and
+// handles every Ready until Close or a fatal storage error.
+func (n *Node) run() {
+	d := n.d
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	err := d.loop(ticker.C)
+	if err != nil {
+		n.log.Error("metadata driver stopped", "err", err)
+		n.leader.Store(false)
+	}
+	n.runErr = errors.Join(err, d.st.close())
+	d.failPending(n.closedErr())
+	close(n.donec)
+}
+
+func (d *driver) loop(tick <-chan time.Time) error {
+	for {
+		select {
+		case <-d.n.stopc:
+			return nil
+		case <-tick:
+			d.rn.Tick()
+		case p := <-d.n.propc:
+			d.propose(p)
+			for i := 1; i < maxBatch && len(d.n.propc) > 0; i++ {
+				d.propose(<-d.n.propc)
+			}
+		}
+		if err := d.drainReady(); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *driver) propose(p *proposal) {
+	if !d.n.leader.Load() {
+		p.done <- outcome{err: ErrNotLeader}
+		return
+	}
+	if err := d.rn.Propose(p.data); err != nil {
+		if errors.Is(err, raft.ErrProposalDropped) {
+			err = ErrNotLeader
+		}
+		p.done <- outcome{err: err}
+		return
+	}
+	d.pending[p.req] = p
+}
+
+func (d *driver) failPending(err error) {
+	for req, p := range d.pending {
+		p.done <- outcome{err: err}
+		delete(d.pending, req)
+	}
+}
+
+// becomeLeader runs at Start: a node that is its quorum's only voter
+// campaigns at once, and Start waits until it leads and has applied every
+// committed entry (including the empty entry of its new term).
+func (d *driver) becomeLeader() error {
+	id := uint64(d.n.cfg.NodeID)
+	if len(d.conf.Voters) != 1 || d.conf.Voters[0] != id || len(d.conf.VotersOutgoing) > 0 {
+		return fmt.Errorf("metadata: quorum voters %v: only a single-voter quorum of this node is supported", d.conf.Voters)
+	}
+	if err := d.rn.Campaign(); err != nil {
+		return fmt.Errorf("metadata: campaign: %w", err)
+	}
+	for range 1000 {
+		if err := d.drainReady(); err != nil {
+			return err
+		}
+		st := d.rn.BasicStatus()
+		if st.RaftState == raft.StateLeader && d.applied >= st.GetCommit() && d.appliedTerm == st.GetTerm() {
+			return nil
+		}
+	}
+	return fmt.Errorf("metadata: single voter did not become leader")
+}
+
+// drainReady handles Readys until Raft has nothing more to do, then
+// publishes the image if it changed.
+func (d *driver) drainReady() error {
+	changed := false
+	for d.rn.HasReady() {
+		c, err := d.handleReady(d.rn.Ready())
+		if err != nil {
+			return err
+		}
+		changed = changed || c
+	}
+	if !changed {
+		return nil
+	}
+	next := d.img.shallow()
+	next.Offset, next.Epoch = d.applied, d.appliedTerm
+	next.Controller = -1
+	if d.lead != raft.None {
+		next.Controller = int32(d.lead)
+	}
+	d.img = next
+	d.n.publish(next)
+	return nil
+}
+
+// handleReady persists, sends, applies and advances one Ready, in that
+// order: nothing is applied or acknowledged before it is fsynced.
+func (d *driver) handleReady(rd raft.Ready) (changed bool, err error) {
+	if rd.SoftState != nil {
+		changed = d.lead != rd.SoftState.Lead
+		d.lead = rd.SoftState.Lead
+		leading := rd.SoftState.RaftState == raft.StateLeader
+		if d.n.leader.Swap(leading) && !leading {
+			d.failPending(ErrNotLeader)
+		}
+	}
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		if err := d.installSnapshot(rd.Snapshot); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	if err := d.st.append(rd.HardState, rd.Entries); err != nil {
+		return false, err
+	}
+	if err := d.ms.Append(rd.Entries); err != nil {
+		return false, fmt.Errorf("metadata: raft storage append: %w", err)
+	}
+	if rd.HardState != nil {
+		d.hs = rd.HardState
+		if err := d.ms.SetHardState(rd.HardState); err != nil {
+			return false, fmt.Errorf("metadata: raft storage: %w", err)
+		}
+	}
+	if err := d.n.cfg.Transport.Send(rd.Messages); err != nil {
+		d.n.log.Warn("metadata: sending raft messages", "count", len(rd.Messages), "err", err)
+	}
+	for _, e := range rd.CommittedEntries {
+		if err := d.applyEntry(e); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	d.rn.Advance(rd)
+	if d.applied-d.snapIndex >= d.n.cfg.SnapshotEvery {
+		if err := d.snapshot(); err != nil {
+			return false, err
+		}
+	}
+	return changed, nil
+}
+
+// applyEntry applies one committed entry to the image and hands the
+// outcome to the proposal that made it, if it is waiting here.
+func (d *driver) applyEntry(e *raftpb.Entry) error {
+	defer func() { d.applied, d.appliedTerm = e.GetIndex(), e.GetTerm() }()
+	switch e.GetType() {
+	case raftpb.EntryNormal:
+		if len(e.Data) == 0 {
+			return nil // a new leader's empty entry
+		}
+		rec, err := decodeRecord(e.Data)
+		if err != nil {
+			return fmt.Errorf("metadata: committed entry %d: %w", e.GetIndex(), err)
+		}
+		next, res, err := apply(d.img, rec, e.GetIndex())
+		d.img = next
+		if p := d.pending[rec.Req]; p != nil && rec.Origin == d.n.origin {
+			p.done <- outcome{res: res, err: err}
+			delete(d.pending, rec.Req)
+		}
+		return nil
+	case raftpb.EntryConfChange:
+		var cc raftpb.ConfChange
+		if err := proto.Unmarshal(e.Data, &cc); err != nil {
+			return fmt.Errorf("%w: conf change %d: %v", ErrCorruption, e.GetIndex(), err)
+		}
+		d.conf = d.rn.ApplyConfChange(&cc)
+		return nil
+	case raftpb.EntryConfChangeV2:
+		var cc raftpb.ConfChangeV2
+		if err := proto.Unmarshal(e.Data, &cc); err != nil {
+			return fmt.Errorf("%w: conf change %d: %v", ErrCorruption, e.GetIndex(), err)
+		}
+		d.conf = d.rn.ApplyConfChange(&cc)
+		return nil
+	default:
+		return fmt.Errorf("%w: entry %d of type %v", ErrCorruption, e.GetIndex(), e.GetType())
+	}
+}
+
+// snapshot writes the image at the applied index as the new snapshot and
+// compacts the log: the WAL keeps only the entries after it.
+func (d *driver) snapshot() error {
+	data, err := encodeImage(d.img)
+	if err != nil {
+		return err
+	}
+	snap, err := d.ms.CreateSnapshot(d.applied, d.conf, data)
+	if err != nil {
+		return fmt.Errorf("metadata: create snapshot: %w", err)
+	}
+	if err := d.st.writeSnapshot(snapshotFileOf(d.n.cfg.NodeID, snap)); err != nil {
+		return err
+	}
+	if err := d.ms.Compact(d.applied); err != nil {
+		return fmt.Errorf("metadata: compact: %w", err)
+	}
+	last, err := d.ms.LastIndex()
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	var rest []*raftpb.Entry
+	if last > d.applied {
+		if rest, err = d.ms.Entries(d.applied+1, last+1, math.MaxUint64); err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+	}
+	if err := d.st.rewriteWAL(d.hs, rest); err != nil {
+		return err
+	}
+	d.snapIndex = d.applied
+	d.n.log.Debug("metadata snapshot", "index", d.applied, "kept_entries", len(rest))
+	return nil
+}
+
+// installSnapshot replaces the state by a snapshot from the leader (a
+// follower that fell behind; unused by a quorum of one).
+func (d *driver) installSnapshot(s *raftpb.Snapshot) error {
+	img, err := decodeImage(s.Data)
+	if err != nil {
+		return err
+	}
+	if err := d.st.writeSnapshot(snapshotFileOf(d.n.cfg.NodeID, s)); err != nil {
+		return err
+	}
+	if err := d.st.rewriteWAL(d.hs, nil); err != nil {
+		return err
+	}
+	if err := d.ms.ApplySnapshot(s); err != nil {
+		return fmt.Errorf("metadata: apply snapshot: %w", err)
+	}
+	md := s.GetMetadata()
+	d.img, d.conf = img, md.GetConfState()
+	d.applied, d.appliedTerm, d.snapIndex = md.GetIndex(), md.GetTerm(), md.GetIndex()
+	return nil
+}
