@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-func syn(name, value string, src Source) Synonym { return Synonym{Name: name, Value: &value, Source: src} }
+func syn(name, value string, src Source) Synonym {
+	return Synonym{Name: name, Value: &value, Source: src}
+}
 
 func val(p *string) string {
 	if p == nil {
