@@ -26,6 +26,14 @@ type driver struct {
 	lead                            uint64
 	img                             *Image // latest applied, published after each Ready
 	pending                         map[uint64]*proposal
+	// done holds the outcomes of proposals applied but not yet
+	// published: callers hear back only once Image shows their change.
+	done []delivery
+}
+
+type delivery struct {
+	p *proposal
+	o outcome
 }
 
 // proposal is a record on its way to the log; done gets exactly one
@@ -48,9 +56,9 @@ func (n *Node) run() {
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	err := d.loop(ticker.C)
+	n.leader.Store(false)
 	if err != nil {
 		n.log.Error("metadata driver stopped", "err", err)
-		n.leader.Store(false)
 	}
 	n.runErr = errors.Join(err, d.st.close())
 	d.failPending(n.closedErr())
@@ -124,6 +132,7 @@ func (d *driver) becomeLeader() error {
 // drainReady handles Readys until Raft has nothing more to do, then
 // publishes the image if it changed.
 func (d *driver) drainReady() error {
+	defer d.deliver()
 	changed := false
 	for d.rn.HasReady() {
 		c, err := d.handleReady(d.rn.Ready())
@@ -144,6 +153,16 @@ func (d *driver) drainReady() error {
 	d.img = next
 	d.n.publish(next)
 	return nil
+}
+
+// deliver hands applied proposals their outcomes. Their entries are
+// durable, so this happens even when a later step failed.
+func (d *driver) deliver() {
+	for _, x := range d.done {
+		x.p.done <- x.o
+	}
+	clear(d.done)
+	d.done = d.done[:0]
 }
 
 // handleReady persists, sends, applies and advances one Ready, in that
@@ -209,7 +228,7 @@ func (d *driver) applyEntry(e *raftpb.Entry) error {
 		next, res, err := apply(d.img, rec, e.GetIndex())
 		d.img = next
 		if p := d.pending[rec.Req]; p != nil && rec.Origin == d.n.origin {
-			p.done <- outcome{res: res, err: err}
+			d.done = append(d.done, delivery{p, outcome{res: res, err: err}})
 			delete(d.pending, rec.Req)
 		}
 		return nil
