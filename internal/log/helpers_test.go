@@ -153,3 +153,5 @@ func (f countFile) Sync() error {
 func segFile(dir string, base int64, suffix string) string {
 	return path.Join(dir, segmentName(base, suffix))
 }
+
+var discard = slog.New(slog.DiscardHandler)
