@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/goleak"
 
 	"github.com/gregor-streaming/gregor/internal/broker/brokertest"
@@ -113,7 +114,9 @@ func TestLargeRecordAndMessageTooLarge(t *testing.T) {
 	b := brokertest.Start(t, brokertest.Options{})
 	adm := kadm.NewClient(newClient(t, b.Addr()))
 	createTopic(t, adm, "big", 1, nil)
-	p := newClient(t, b.Addr(), kgo.DefaultProduceTopic("big"), kgo.ProducerBatchMaxBytes(4<<20), kgo.MaxBufferedBytes(16<<20))
+	// Uncompressed, so the batch really is as large as the record.
+	p := newClient(t, b.Addr(), kgo.DefaultProduceTopic("big"), kgo.ProducerBatchMaxBytes(4<<20),
+		kgo.MaxBufferedBytes(16<<20), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	big := bytes.Repeat([]byte("x"), 1000*1000)
 	if err := p.ProduceSync(ctxT(t), &kgo.Record{Value: big}).FirstErr(); err != nil {
 		t.Fatalf("1 MB record: %v", err)
@@ -180,7 +183,7 @@ func TestListOffsetsByTimestamp(t *testing.T) {
 		{base, 0},
 		{base.Add(90 * time.Second), 2},
 		{base.Add(9 * time.Minute), 9},
-		{base.Add(time.Hour), -1},
+		{base.Add(time.Hour), 10}, // none: the broker says -1, kadm reports the end offset
 	} {
 		offs, err := adm.ListOffsetsAfterMilli(ctxT(t), tc.at.UnixMilli(), "times")
 		if err != nil {
@@ -190,6 +193,22 @@ func TestListOffsetsByTimestamp(t *testing.T) {
 		if o.Err != nil || o.Offset != tc.want {
 			t.Fatalf("offset after %v: got %d (%v), want %d", tc.at.Sub(base), o.Offset, o.Err, tc.want)
 		}
+	}
+	// On the wire, a timestamp after every record is offset -1, timestamp
+	// -1 and no error.
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = "times"
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Timestamp = base.Add(time.Hour).UnixMilli()
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := req.RequestWith(ctxT(t), newClient(t, b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := raw.Topics[0].Partitions[0]; got.ErrorCode != 0 || got.Offset != -1 || got.Timestamp != -1 {
+		t.Fatalf("ListOffsets after the last record: offset %d timestamp %d error %d, want -1 -1 0", got.Offset, got.Timestamp, got.ErrorCode)
 	}
 	ends, err := adm.ListEndOffsets(ctxT(t), "times")
 	if err != nil {
@@ -319,7 +338,7 @@ func TestConfigsRoundTrip(t *testing.T) {
 		}
 	}
 	// The new max.message.bytes applies to produce at once.
-	p := newClient(t, b.Addr(), kgo.DefaultProduceTopic("cfg"))
+	p := newClient(t, b.Addr(), kgo.DefaultProduceTopic("cfg"), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	err = p.ProduceSync(ctxT(t), &kgo.Record{Value: bytes.Repeat([]byte("z"), 5000)}).FirstErr()
 	if !errors.Is(err, kerr.MessageTooLarge) {
 		t.Fatalf("5000-byte record with max.message.bytes=2000: %v", err)

@@ -119,7 +119,7 @@ func TestIdempotentRetryAfterCutConnection(t *testing.T) {
 	adm := kadm.NewClient(newClient(t, proxy.ln.Addr().String()))
 	createTopic(t, adm, "idem", 1, nil)
 	p := newClient(t, proxy.ln.Addr().String(), kgo.DefaultProduceTopic("idem"), kgo.ProducerLinger(0),
-		kgo.MaxProduceRequestsInflightPerBroker(5), kgo.RecordRetries(100))
+		kgo.RecordRetries(100))
 	const n = 400
 	var wg sync.WaitGroup
 	var failed atomic.Int64

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"math"
 	"time"
 )
 
@@ -8,7 +9,8 @@ func (b *Broker) startLoops() {
 	b.wg.Add(2)
 	go b.reconcileLoop()
 	go b.retentionLoop()
-	if ms := b.static.LogFlushIntervalMs; ms > 0 {
+	// log.flush.interval.ms is math.MaxInt64 when unset: no timer.
+	if ms := b.static.LogFlushIntervalMs; ms > 0 && ms < math.MaxInt64/int64(time.Millisecond) {
 		b.wg.Add(1)
 		go b.flushLoop(time.Duration(ms) * time.Millisecond)
 	}

@@ -71,7 +71,7 @@ func (h *handlers) createTopics(r *Request) Reply {
 		st.NumPartitions, st.ReplicationFactor = t.partitions, t.replicationFactor
 		for _, e := range cfg.DescribeTopic(t.configs, nil) {
 			c := kmsg.NewCreateTopicsResponseTopicConfig()
-			c.Name, c.Value, c.ReadOnly, c.Source, c.IsSensitive = e.Name, e.Value, e.ReadOnly, e.Source, e.Sensitive
+			c.Name, c.Value, c.ReadOnly, c.Source, c.IsSensitive = e.Name, e.Value, e.ReadOnly, int8(e.Source), e.Sensitive
 			st.Configs = append(st.Configs, c)
 		}
 		resp.Topics = append(resp.Topics, st)

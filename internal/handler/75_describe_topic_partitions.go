@@ -38,7 +38,7 @@ func (h *handlers) describeTopicPartitions(r *Request) Reply {
 	}
 	startTopic, startPartition := "", int32(0)
 	if req.Cursor != nil {
-		startTopic, startPartition = req.Cursor.Topic, req.Cursor.PartitionIndex
+		startTopic, startPartition = req.Cursor.Topic, req.Cursor.Partition
 	}
 	for _, name := range names {
 		if name < startTopic {
@@ -60,7 +60,7 @@ func (h *handlers) describeTopicPartitions(r *Request) Reply {
 		}
 		for i := first; int(i) < len(t.Partitions); i++ {
 			if limit == 0 {
-				resp.NextCursor = &kmsg.DescribeTopicPartitionsResponseNextCursor{Topic: name, PartitionIndex: i}
+				resp.NextCursor = &kmsg.DescribeTopicPartitionsResponseNextCursor{Topic: name, Partition: i}
 				resp.Topics = append(resp.Topics, st)
 				return Now(resp)
 			}

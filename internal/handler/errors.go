@@ -29,10 +29,15 @@ var errorTable = []struct {
 	{log.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{log.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{log.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	// A log that failed an fsync or is closing: retriable, so the client
+	// refreshes metadata and retries (never UNKNOWN_SERVER_ERROR).
+	{log.ErrFailed, kerr.NotLeaderForPartition},
+	{log.ErrClosed, kerr.NotLeaderForPartition},
 	{metadata.ErrTopicExists, kerr.TopicAlreadyExists},
 	{metadata.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
 	{metadata.ErrInvalidPartitions, kerr.InvalidPartitions},
 	{metadata.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
+	{metadata.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
 	{metadata.ErrNotLeader, kerr.NotController},
 }
 

@@ -151,12 +151,12 @@ func (v segView) readFrom(pos int64, firstSize, maxBytes int, maxOffset int64) (
 	return buf[:total], nil
 }
 
-// OffsetForTimestamp returns the first batch at or after the log start
-// offset whose max timestamp is >= ts: its base offset (or the log start
-// offset if that is inside the batch) and its max timestamp. The answer is
-// per batch, not per record: records are not decompressed, so the offset
-// may be a few records early and the timestamp is the batch's largest.
-// ok is false if no batch qualifies.
+// OffsetForTimestamp returns the first record at or after the log start
+// offset whose timestamp is >= ts, and that timestamp. It finds the batch
+// from the time index and the batch headers (its max timestamp), then
+// decodes that one batch (decompressing it if needed) to find the record.
+// ok is false if no record qualifies. If the batch cannot be decoded, the
+// batch's base offset and max timestamp are returned (and logged).
 func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool) {
 	start := l.StartOffset()
 	views, err := l.viewsFrom(start)
@@ -168,43 +168,65 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool) {
 		if v.maxTs < ts {
 			continue
 		}
-		h, found, err := v.firstAtOrAfter(ts, start)
+		h, pos, found, err := v.firstAtOrAfter(ts, start)
 		if err != nil {
 			l.logger.Error("timestamp lookup failed", "segment", v.s.base, "timestamp", ts, "err", err)
 			return -1, -1, false
 		}
 		if found {
-			return max(h.BaseOffset, start), h.MaxTimestamp, true
+			return l.recordAtOrAfter(v, h, pos, ts, start)
 		}
 	}
 	return -1, -1, false
 }
 
+// recordAtOrAfter decodes the batch h at pos and returns its first record
+// at or after start with a timestamp >= ts.
+func (l *Log) recordAtOrAfter(v segView, h record.Header, pos int64, ts, start int64) (int64, int64, bool) {
+	buf := make([]byte, h.Size())
+	_, err := v.s.log.ReadAt(buf, pos)
+	var recs []record.Record
+	if err == nil {
+		recs, err = record.Records(buf)
+	}
+	if err != nil {
+		l.logger.Error("decoding a batch for a timestamp lookup failed; answering with the batch", "segment", v.s.base, "offset", h.BaseOffset, "err", err)
+		return max(h.BaseOffset, start), h.MaxTimestamp, true
+	}
+	for _, r := range recs {
+		if r.Offset >= start && r.Timestamp >= ts {
+			return r.Offset, r.Timestamp, true
+		}
+	}
+	return max(h.BaseOffset, start), h.MaxTimestamp, true
+}
+
 // firstAtOrAfter scans the view from the time index's hint for the first
-// batch ending at or after start with max timestamp >= ts.
-func (v segView) firstAtOrAfter(ts, start int64) (record.Header, bool, error) {
+// batch ending at or after start with max timestamp >= ts, and returns it
+// with its position.
+func (v segView) firstAtOrAfter(ts, start int64) (record.Header, int64, bool, error) {
 	pos := int64(0)
 	e, ok, err := v.s.tindex.lookupBefore(v.tidxN, ts)
 	if err != nil {
-		return record.Header{}, false, err
+		return record.Header{}, 0, false, err
 	}
 	if ok {
 		if pos, err = v.s.index.lookup(v.idxN, e.rel); err != nil {
-			return record.Header{}, false, err
+			return record.Header{}, 0, false, err
 		}
 	}
 	var hb [record.HeaderSize]byte
 	for pos < v.size {
 		h, err := v.headerAt(hb[:], pos)
 		if err != nil {
-			return h, false, err
+			return h, 0, false, err
 		}
 		if h.LastOffset() >= start && h.MaxTimestamp >= ts {
-			return h, true, nil
+			return h, pos, true, nil
 		}
 		pos += int64(h.Size())
 	}
-	return record.Header{}, false, nil
+	return record.Header{}, 0, false, nil
 }
 
 // MaxTimestamp returns the base offset of the batch holding the largest

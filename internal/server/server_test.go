@@ -63,7 +63,7 @@ func startServer(t *testing.T, cfg Config) string {
 }
 
 // frame builds a request frame with header v1 or v2.
-func frame(key, version int16, corr int32, clientID string, flexible bool, body []byte) []byte {
+func frame(key, version int16, corr int32, clientID string, flexible bool, body []byte) (size, rest []byte) {
 	var b []byte
 	b = binary.BigEndian.AppendUint16(b, uint16(key))
 	b = binary.BigEndian.AppendUint16(b, uint16(version))

@@ -1,0 +1,58 @@
+package handler
+
+// AlterConfigs (key 33)
+//
+//	v0: replace the whole config set of resources (legacy: a key left out
+//	    goes back to its default)
+//	v1: no change
+//	v2: flexible
+//
+// Topic configs are checked like CreateTopics' (INVALID_CONFIG on an
+// unknown key or a bad value); broker configs must be dynamically
+// updatable.
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (h *handlers) alterConfigs(r *Request) Reply {
+	req := r.Msg.(*kmsg.AlterConfigsRequest)
+	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
+	resp.SetVersion(r.Version)
+	seen := map[resourceKey]int{}
+	for _, rr := range req.Resources {
+		seen[resourceKey{rr.ResourceType, rr.ResourceName}]++
+	}
+	for _, rr := range req.Resources {
+		sr := kmsg.NewAlterConfigsResponseResource()
+		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
+		e, msg := h.alterOne(r, rr, seen[resourceKey{rr.ResourceType, rr.ResourceName}] > 1, req.ValidateOnly)
+		if e != nil {
+			sr.ErrorCode, sr.ErrorMessage = e.Code, &msg
+		}
+		resp.Resources = append(resp.Resources, sr)
+	}
+	return Now(resp)
+}
+
+func (h *handlers) alterOne(r *Request, rr kmsg.AlterConfigsRequestResource, repeated, validateOnly bool) (*kerr.Error, string) {
+	if repeated {
+		return kerr.InvalidRequest, "resource " + rr.ResourceName + " appears more than once in the request"
+	}
+	t, e, msg := h.resolveConfigTarget(rr.ResourceType, rr.ResourceName)
+	if e != nil {
+		return e, msg
+	}
+	set := map[string]*string{}
+	for _, c := range rr.Configs {
+		if _, dup := set[c.Name]; dup {
+			return kerr.InvalidRequest, "config " + c.Name + " appears more than once"
+		}
+		if c.Value == nil {
+			return kerr.InvalidRequest, "config " + c.Name + " has a null value; AlterConfigs replaces the whole set, leave the key out to reset it"
+		}
+		set[c.Name] = c.Value
+	}
+	return h.storeConfigs(r, t, set, true, validateOnly)
+}
