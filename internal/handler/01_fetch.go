@@ -125,6 +125,9 @@ func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, t
 		for pi, rp := range rt.Partitions {
 			sp := kmsg.NewFetchResponseTopicPartition()
 			sp.Partition = rp.Partition
+			// Never null: librdkafka rejects a null record set
+			// ("invalid MessageSetSize -1"); Kafka sends empty.
+			sp.RecordBatches = []byte{}
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 			p := f.parts[ti][pi]
 			if p == nil {
@@ -170,7 +173,7 @@ func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestT
 		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.KafkaStorageError)
 		return 0
 	}
-	if len(b) > limit && !first {
+	if len(b) == 0 || (len(b) > limit && !first) {
 		return 0
 	}
 	sp.RecordBatches = b

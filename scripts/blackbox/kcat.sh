@@ -9,7 +9,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 for codec in none gzip snappy lz4 zstd; do
   topic="kcat-$codec-$run"
-  seq 1 200 | sed 's/^/key&:value-/' | kcat -b "$addr" -P -t "$topic" -z "$codec" -K: -X topic.metadata.refresh.interval.ms=100
+  seq 1 200 | sed 's/.*/key&:value-&/' | kcat -b "$addr" -P -t "$topic" -z "$codec" -K: -X topic.metadata.refresh.interval.ms=100
   got=$(kcat -b "$addr" -C -t "$topic" -o beginning -e -q -f '%k=%s\n' | sort | uniq | wc -l)
   [ "$got" -eq 200 ] || fail "$codec: consumed $got distinct records, want 200"
   echo "ok: $codec produce+consume 200 records"
