@@ -6,9 +6,10 @@ import (
 )
 
 func (b *Broker) startLoops() {
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go b.reconcileLoop()
 	go b.retentionLoop()
+	go b.flushDueLoop()
 	// log.flush.interval.ms is math.MaxInt64 when unset: no timer.
 	if ms := b.static.LogFlushIntervalMs; ms > 0 && ms < math.MaxInt64/int64(time.Millisecond) {
 		b.wg.Add(1)
@@ -64,6 +65,22 @@ func (b *Broker) flushLoop(every time.Duration) {
 			return
 		case <-t.C:
 			b.parts.FlushAll()
+		}
+	}
+}
+
+// flushDueLoop checks every second for partitions whose topic-level
+// flush.ms has passed (only topics that relax fsync-before-ack have any).
+func (b *Broker) flushDueLoop() {
+	defer b.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case now := <-t.C:
+			b.parts.FlushDue(now)
 		}
 	}
 }

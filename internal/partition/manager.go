@@ -196,8 +196,12 @@ func parseDirName(name string) (TopicPartition, bool) {
 	if i <= 0 {
 		return TopicPartition{}, false
 	}
-	n, err := strconv.ParseInt(name[i+1:], 10, 32)
-	if err != nil || n < 0 {
+	digits := name[i+1:]
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return TopicPartition{}, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 32)
+	if err != nil {
 		return TopicPartition{}, false
 	}
 	return TopicPartition{name[:i], int32(n)}, true
@@ -218,6 +222,15 @@ func (m *Manager) EnforceRetention(now time.Time) {
 func (m *Manager) FlushAll() {
 	for _, p := range m.All() {
 		if err := p.Flush(); err != nil {
+			m.logger.Error("flush failed", "partition", p.Topic, "index", p.Index, "err", err)
+		}
+	}
+}
+
+// FlushDue fsyncs the partitions whose topic-level flush.ms has passed.
+func (m *Manager) FlushDue(now time.Time) {
+	for _, p := range m.All() {
+		if err := p.FlushIfDue(now); err != nil {
 			m.logger.Error("flush failed", "partition", p.Topic, "index", p.Index, "err", err)
 		}
 	}

@@ -2,6 +2,7 @@ package partition
 
 import (
 	"errors"
+	"math"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type Partition struct {
 		hw          int64
 		changed     chan struct{}
 		closed      bool
+		lastFlush   time.Time
 	}
 }
 
@@ -113,8 +115,32 @@ func (p *Partition) Append(batch []byte, now time.Time) (log.AppendResult, error
 	}
 	if !flushEach(cfg) {
 		p.advanceHW(p.log.NextOffset())
+		// flush.messages=N: fsync once N messages are unflushed.
+		if p.log.NextOffset()-p.log.DurableOffset() >= cfg.FlushMessages {
+			if err := p.log.Flush(p.log.NextOffset()); err != nil {
+				return res, err
+			}
+		}
 	}
 	return res, nil
+}
+
+// FlushIfDue fsyncs the partition when its flush.ms has passed since the
+// last flush it did here and it has unflushed data.
+func (p *Partition) FlushIfDue(now time.Time) error {
+	p.mu.Lock()
+	cfg, last := p.mu.cfg, p.mu.lastFlush
+	p.mu.Unlock()
+	if flushEach(cfg) || cfg.FlushMs <= 0 || cfg.FlushMs == math.MaxInt64 || now.Sub(last) < time.Duration(cfg.FlushMs)*time.Millisecond {
+		return nil
+	}
+	p.mu.Lock()
+	p.mu.lastFlush = now
+	p.mu.Unlock()
+	if p.log.DurableOffset() >= p.log.NextOffset() {
+		return nil
+	}
+	return p.Flush()
 }
 
 // WaitDurable returns once offsets below upTo are fsynced (one fsync serves
