@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -89,7 +90,7 @@ func runTopicCreate(cmd *cobra.Command, g *globals, f *topicCreateFlags, name st
 		_, err = fmt.Fprintf(out, "topic %q can be created (%s)\n", name, shape(resp))
 		return err
 	}
-	_, err = fmt.Fprintf(out, "created topic %q (%s, id %s)\n", name, shape(resp), resp.ID)
+	_, err = fmt.Fprintf(out, "created topic %q (%s, id %s)\n", name, shape(resp), kafkaID(resp.ID))
 	return err
 }
 
@@ -142,7 +143,7 @@ func writeTopicTable(w0 io.Writer, topics kadm.TopicDetails) error {
 			fmt.Fprintf(w, "%s\t-\t-\t(%v)\n", t.Topic, t.Err)
 			continue
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", t.Topic, len(t.Partitions), t.Partitions.NumReplicas(), t.ID)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", t.Topic, len(t.Partitions), t.Partitions.NumReplicas(), kafkaID(t.ID))
 	}
 	return w.Flush()
 }
@@ -194,3 +195,7 @@ func reportDeletes(cmd *cobra.Command, g *globals, names []string,
 	}
 	return firstErr
 }
+
+// kafkaID formats a topic id as Kafka tools do: URL-safe base64 without
+// padding (Uuid.toString).
+func kafkaID(id kadm.TopicID) string { return base64.RawURLEncoding.EncodeToString(id[:]) }

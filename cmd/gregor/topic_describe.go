@@ -120,7 +120,7 @@ func printReports(w io.Writer, g *globals, reports []topicReport) error {
 func printReport(w io.Writer, r topicReport) error {
 	d := r.detail
 	fmt.Fprintf(w, "topic:     %s\nid:        %s\ninternal:  %t\npartitions: %d\n\n",
-		d.Topic, d.ID, d.IsInternal, len(d.Partitions))
+		d.Topic, kafkaID(d.ID), d.IsInternal, len(d.Partitions))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PARTITION\tLEADER\tEPOCH\tREPLICAS\tISR\tSTART\tEND")
 	for _, p := range d.Partitions.Sorted() {
