@@ -2,8 +2,8 @@ package partition
 
 import (
 	"errors"
-	"math"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
