@@ -6,14 +6,20 @@ import (
 )
 
 func (b *Broker) startLoops() {
-	b.wg.Add(3)
+	b.wg.Add(1)
 	go b.reconcileLoop()
-	go b.retentionLoop()
-	go b.flushDueLoop()
+
+	// log.retention.check.interval.ms: retention and producer expiry.
+	retention := time.Duration(b.static.LogRetentionCheckIntervalMs) * time.Millisecond
+	if retention <= 0 {
+		retention = 5 * time.Minute
+	}
+	b.every(retention, b.parts.EnforceRetention)
+	// Topic-level flush.ms (only topics that relax fsync-before-ack).
+	b.every(time.Second, b.parts.FlushDue)
 	// log.flush.interval.ms is math.MaxInt64 when unset: no timer.
 	if ms := b.static.LogFlushIntervalMs; ms > 0 && ms < math.MaxInt64/int64(time.Millisecond) {
-		b.wg.Add(1)
-		go b.flushLoop(time.Duration(ms) * time.Millisecond)
+		b.every(time.Duration(ms)*time.Millisecond, func(time.Time) { b.parts.FlushAll() })
 	}
 }
 
@@ -33,54 +39,20 @@ func (b *Broker) reconcileLoop() {
 	}
 }
 
-// retentionLoop deletes expired segments every
-// log.retention.check.interval.ms.
-func (b *Broker) retentionLoop() {
-	defer b.wg.Done()
-	every := time.Duration(b.static.LogRetentionCheckIntervalMs) * time.Millisecond
-	if every <= 0 {
-		every = 5 * time.Minute
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case now := <-t.C:
-			b.parts.EnforceRetention(now)
+// every runs fn on a goroutine of its own each period until Close.
+func (b *Broker) every(period time.Duration, fn func(now time.Time)) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-b.stop:
+				return
+			case now := <-t.C:
+				fn(now)
+			}
 		}
-	}
-}
-
-// flushLoop fsyncs every partition every log.flush.interval.ms (only
-// relevant when flush.messages relaxes fsync-before-ack).
-func (b *Broker) flushLoop(every time.Duration) {
-	defer b.wg.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case <-t.C:
-			b.parts.FlushAll()
-		}
-	}
-}
-
-// flushDueLoop checks every second for partitions whose topic-level
-// flush.ms has passed (only topics that relax fsync-before-ack have any).
-func (b *Broker) flushDueLoop() {
-	defer b.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case now := <-t.C:
-			b.parts.FlushDue(now)
-		}
-	}
+	}()
 }

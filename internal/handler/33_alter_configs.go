@@ -20,26 +20,22 @@ func (h *handlers) alterConfigs(r *Request) Reply {
 	req := r.Msg.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 	resp.SetVersion(r.Version)
-	seen := map[resourceKey]int{}
-	for _, rr := range req.Resources {
-		seen[resourceKey{rr.ResourceType, rr.ResourceName}]++
+	key := func(rr kmsg.AlterConfigsRequestResource) resourceKey {
+		return resourceKey{rr.ResourceType, rr.ResourceName}
 	}
-	for _, rr := range req.Resources {
+	results := alterEach(req.Resources, key, func(rr kmsg.AlterConfigsRequestResource) (*kerr.Error, string) {
+		return h.alterOne(r, rr, req.ValidateOnly)
+	})
+	for i, rr := range req.Resources {
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
-		e, msg := h.alterOne(r, rr, seen[resourceKey{rr.ResourceType, rr.ResourceName}] > 1, req.ValidateOnly)
-		if e != nil {
-			sr.ErrorCode, sr.ErrorMessage = e.Code, &msg
-		}
+		sr.ErrorCode, sr.ErrorMessage = results[i].code, results[i].msg
 		resp.Resources = append(resp.Resources, sr)
 	}
 	return Now(resp)
 }
 
-func (h *handlers) alterOne(r *Request, rr kmsg.AlterConfigsRequestResource, repeated, validateOnly bool) (*kerr.Error, string) {
-	if repeated {
-		return kerr.InvalidRequest, "resource " + rr.ResourceName + " appears more than once in the request"
-	}
+func (h *handlers) alterOne(r *Request, rr kmsg.AlterConfigsRequestResource, validateOnly bool) (*kerr.Error, string) {
 	t, e, msg := h.resolveConfigTarget(rr.ResourceType, rr.ResourceName)
 	if e != nil {
 		return e, msg

@@ -111,3 +111,30 @@ type resourceKey struct {
 	typ  kmsg.ConfigResourceType
 	name string
 }
+
+// resourceResult is the outcome of altering one config resource.
+type resourceResult struct {
+	code int16
+	msg  *string
+}
+
+// alterEach runs one for every resource of an AlterConfigs or
+// IncrementalAlterConfigs request, in order, refusing a resource that the
+// request names twice (INVALID_REQUEST, as Kafka).
+func alterEach[R any](resources []R, key func(R) resourceKey, one func(R) (*kerr.Error, string)) []resourceResult {
+	seen := map[resourceKey]int{}
+	for _, r := range resources {
+		seen[key(r)]++
+	}
+	out := make([]resourceResult, len(resources))
+	for i, r := range resources {
+		e, msg := kerr.InvalidRequest, "resource "+key(r).name+" appears more than once in the request"
+		if seen[key(r)] == 1 {
+			e, msg = one(r)
+		}
+		if e != nil {
+			out[i] = resourceResult{code: e.Code, msg: &msg}
+		}
+	}
+	return out
+}
