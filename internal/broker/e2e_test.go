@@ -419,3 +419,41 @@ func TestRestartKeepsTopicsConfigsAndRecords(t *testing.T) {
 		t.Fatal("retention.ms override lost across restart")
 	}
 }
+
+func TestBrokerConfigsDynamic(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{})
+	adm := kadm.NewClient(newClient(t, b.Addr()))
+	createTopic(t, adm, "inherits", 1, nil)
+	// A cluster-wide dynamic default reaches topics without an override.
+	_, err := adm.AlterBrokerConfigs(ctxT(t), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "log.retention.ms", Value: kadm.StringPtr("60000")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := adm.DescribeTopicConfigs(ctxT(t), "inherits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs, _ := rc.On("inherits", nil)
+	for _, c := range cfgs.Configs {
+		if c.Key == "retention.ms" && (c.MaybeValue() != "60000" || c.Source != 3) {
+			t.Fatalf("retention.ms = %q from source %v, want 60000 from DYNAMIC_DEFAULT_BROKER_CONFIG", c.MaybeValue(), c.Source)
+		}
+	}
+	// The broker describes itself, defaults included; a read-only config
+	// cannot be changed at run time.
+	bc, err := adm.DescribeBrokerConfigs(ctxT(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokerCfgs, _ := bc.On("1", nil)
+	if len(brokerCfgs.Configs) < 20 {
+		t.Fatalf("broker 1 describes %d configs", len(brokerCfgs.Configs))
+	}
+	resps, err := adm.AlterBrokerConfigs(ctxT(t), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "node.id", Value: kadm.StringPtr("7")}}, 1)
+	if err == nil {
+		err = resps[0].Err
+	}
+	if err == nil {
+		t.Fatal("changing node.id at run time was accepted")
+	}
+}
