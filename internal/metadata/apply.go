@@ -59,6 +59,12 @@ func apply(img *Image, r *record, index uint64) (*Image, result, error) {
 		next, err = applyAlterConfigs(img, r.AlterConfigs)
 	case typeAllocateProducerIDs:
 		next, res.firstProducerID, err = applyAllocateProducerIDs(img, r.AllocateProducerIDs)
+	case typeFenceBroker:
+		next, err = applyBrokerState(img, r.FenceBroker, fence)
+	case typeUnfenceBroker:
+		next, err = applyBrokerState(img, r.UnfenceBroker, unfence)
+	case typeShutdownBroker:
+		next, err = applyBrokerState(img, r.ShutdownBroker, shutdown)
 	default:
 		err = fmt.Errorf("%w: unknown type %q", ErrInvalidRecord, r.Type)
 	}
@@ -100,7 +106,7 @@ func applyCreateTopic(img *Image, c *createTopicRecord) (*Image, *Topic, error) 
 		if err := checkCounts(img, c.NumPartitions, int(c.ReplicationFactor)); err != nil {
 			return nil, nil, err
 		}
-		asg = place(img.BrokerIDs(), 0, c.NumPartitions, int(c.ReplicationFactor), c.Seed)
+		asg = place(img.LiveBrokerIDs(), 0, c.NumPartitions, int(c.ReplicationFactor), c.Seed)
 	}
 	t := &Topic{
 		Name:       c.Name,
@@ -123,8 +129,8 @@ func checkCounts(img *Image, partitions int32, rf int) error {
 	if partitions <= 0 || partitions > maxPartitions {
 		return fmt.Errorf("%w: %d", ErrInvalidPartitions, partitions)
 	}
-	if rf <= 0 || rf > len(img.Brokers) {
-		return fmt.Errorf("%w: %d with %d registered brokers", ErrInvalidReplicationFactor, rf, len(img.Brokers))
+	if live := len(img.LiveBrokerIDs()); rf <= 0 || rf > live {
+		return fmt.Errorf("%w: %d with %d live brokers (%d registered)", ErrInvalidReplicationFactor, rf, live, len(img.Brokers))
 	}
 	return nil
 }
@@ -204,7 +210,7 @@ func applyCreatePartitions(img *Image, c *createPartitionsRecord) (*Image, error
 		if err := checkCounts(img, c.Total-cur, rf); err != nil {
 			return nil, err
 		}
-		asg = place(img.BrokerIDs(), cur, c.Total-cur, rf, c.Seed)
+		asg = place(img.LiveBrokerIDs(), cur, c.Total-cur, rf, c.Seed)
 	}
 	nt := *t
 	nt.Partitions = append(slices.Clip(t.Partitions), newPartitions(cur, asg)...)

@@ -24,8 +24,12 @@ type driver struct {
 
 	applied, appliedTerm, snapIndex uint64
 	lead                            uint64
-	img                             *Image // latest applied, published after each Ready
-	pending                         map[uint64]*proposal
+	img                             *Image               // latest applied, published after each Ready
+	pending                         map[uint64]*proposal // handed to Raft, by req
+	waiting                         []*proposal          // no leader known when proposed
+	ticks                           uint64
+	heard                           map[uint64]time.Time // last message from each peer
+	live                            *liveness            // broker sessions, on the leader
 	// done holds the outcomes of proposals applied but not yet
 	// published: callers hear back only once Image shows their change.
 	done []delivery
@@ -42,6 +46,17 @@ type proposal struct {
 	req  uint64
 	data []byte
 	done chan outcome
+	gone <-chan struct{} // the caller's ctx.Done()
+	lead uint64          // the leader it was handed to
+}
+
+func (p *proposal) abandoned() bool {
+	select {
+	case <-p.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 type outcome struct {
@@ -61,7 +76,7 @@ func (n *Node) run() {
 		n.log.Error("metadata driver stopped", "err", err)
 	}
 	n.runErr = errors.Join(err, d.st.close())
-	d.failPending(n.closedErr())
+	d.failPending(n.closedErr(), true)
 	close(n.donec)
 }
 
@@ -70,50 +85,74 @@ func (d *driver) loop(tick <-chan time.Time) error {
 		select {
 		case <-d.n.stopc:
 			return nil
-		case <-tick:
-			d.rn.Tick()
+		case now := <-tick:
+			d.tick(now)
 		case p := <-d.n.propc:
 			d.propose(p)
 			for i := 1; i < maxBatch && len(d.n.propc) > 0; i++ {
 				d.propose(<-d.n.propc)
 			}
+		case m := <-d.n.recvc:
+			d.step(m)
+			for i := 1; i < maxBatch && len(d.n.recvc) > 0; i++ {
+				d.step(<-d.n.recvc)
+			}
+		case r := <-d.n.reportc:
+			d.onReport(r)
+		case hb := <-d.n.hbc:
+			d.onHeartbeat(hb, time.Now())
+		case c := <-d.n.statusc:
+			c <- d.status()
 		}
 		if err := d.drainReady(); err != nil {
 			return err
 		}
-	}
-}
-
-func (d *driver) propose(p *proposal) {
-	if !d.n.leader.Load() {
-		p.done <- outcome{err: ErrNotLeader}
-		return
-	}
-	if err := d.rn.Propose(p.data); err != nil {
-		if errors.Is(err, raft.ErrProposalDropped) {
-			err = ErrNotLeader
+		if d.retryWaiting() {
+			if err := d.drainReady(); err != nil {
+				return err
+			}
 		}
-		p.done <- outcome{err: err}
-		return
 	}
-	d.pending[p.req] = p
 }
 
-func (d *driver) failPending(err error) {
+// tick advances Raft's clock; the leader also checks broker sessions,
+// and every election timeout proposals whose callers left are dropped.
+func (d *driver) tick(now time.Time) {
+	d.ticks++
+	d.rn.Tick()
+	if d.n.leader.Load() {
+		d.checkSessions(now)
+	}
+	if d.ticks%electionTicks == 0 {
+		d.sweepAbandoned()
+	}
+}
+
+// failPending fails the proposals handed to Raft, and, when all is set
+// (the driver stops), those waiting for a leader too.
+func (d *driver) failPending(err error, all bool) {
 	for req, p := range d.pending {
 		p.done <- outcome{err: err}
 		delete(d.pending, req)
 	}
+	if all {
+		for _, p := range d.waiting {
+			p.done <- outcome{err: err}
+		}
+		d.waiting = nil
+	}
+}
+
+// singleVoter reports whether this node is its quorum's only voter.
+func (d *driver) singleVoter() bool {
+	id := uint64(d.n.cfg.NodeID)
+	return len(d.conf.Voters) == 1 && d.conf.Voters[0] == id && len(d.conf.VotersOutgoing) == 0
 }
 
 // becomeLeader runs at Start: a node that is its quorum's only voter
 // campaigns at once, and Start waits until it leads and has applied every
 // committed entry (including the empty entry of its new term).
 func (d *driver) becomeLeader() error {
-	id := uint64(d.n.cfg.NodeID)
-	if len(d.conf.Voters) != 1 || d.conf.Voters[0] != id || len(d.conf.VotersOutgoing) > 0 {
-		return fmt.Errorf("metadata: quorum voters %v: only a single-voter quorum of this node is supported", d.conf.Voters)
-	}
 	if err := d.rn.Campaign(); err != nil {
 		return fmt.Errorf("metadata: campaign: %w", err)
 	}
@@ -169,12 +208,8 @@ func (d *driver) deliver() {
 // order: nothing is applied or acknowledged before it is fsynced.
 func (d *driver) handleReady(rd raft.Ready) (changed bool, err error) {
 	if rd.SoftState != nil {
-		changed = d.lead != rd.SoftState.Lead
-		d.lead = rd.SoftState.Lead
-		leading := rd.SoftState.RaftState == raft.StateLeader
-		if d.n.leader.Swap(leading) && !leading {
-			d.failPending(ErrNotLeader)
-		}
+		d.softState(rd.SoftState)
+		changed = true
 	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		if err := d.installSnapshot(rd.Snapshot); err != nil {
@@ -210,6 +245,21 @@ func (d *driver) handleReady(rd raft.Ready) (changed bool, err error) {
 		}
 	}
 	return changed, nil
+}
+
+// softState follows a change of leader. Proposals already handed to the
+// old leader fail with ErrNotLeader (they may still be applied: the new
+// leader may hold them); a new leader starts the broker sessions' clocks.
+func (d *driver) softState(ss *raft.SoftState) {
+	if d.lead != ss.Lead {
+		d.failPending(ErrNotLeader, false)
+		d.n.log.Info("metadata leader changed", "from", d.lead, "to", ss.Lead, "term", d.rn.BasicStatus().GetTerm())
+	}
+	d.lead = ss.Lead
+	leading := ss.RaftState == raft.StateLeader
+	if wasLeading := d.n.leader.Swap(leading); leading && !wasLeading {
+		d.live.reset(d.img, time.Now())
+	}
 }
 
 // applyEntry applies one committed entry to the image and hands the

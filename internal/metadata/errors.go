@@ -27,6 +27,10 @@ var (
 	// fields, a zero topic ID, a non-positive producer-ID count, an
 	// unknown record type or version).
 	ErrInvalidRecord = errors.New("metadata: invalid record")
+	// ErrStaleBrokerEpoch: a fence, unfence or shutdown record names a
+	// broker incarnation that is no longer the registered one (or a
+	// broker that is not registered).
+	ErrStaleBrokerEpoch = errors.New("metadata: stale broker epoch")
 )
 
 // Node errors.

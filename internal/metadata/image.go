@@ -56,7 +56,18 @@ type Broker struct {
 	// incarnation (Kafka's broker epoch): it grows on every
 	// re-registration.
 	Epoch int64 `json:"epoch"`
+	// Fenced is set when the active controller stopped hearing this
+	// incarnation's heartbeats for broker.session.timeout.ms, or when it
+	// shut down (then ShutDown is set too). A fenced broker is left out
+	// of Metadata's broker list and of automatic replica placement; a
+	// heartbeat from the same incarnation unfences it (unless it shut
+	// down), a new registration always does.
+	Fenced   bool `json:"fenced,omitempty"`
+	ShutDown bool `json:"shut_down,omitempty"`
 }
+
+// Alive reports whether the broker is registered and not fenced.
+func (b *Broker) Alive() bool { return b != nil && !b.Fenced }
 
 // Topic is a topic and its partitions.
 type Topic struct {
@@ -104,6 +115,19 @@ func (img *Image) TopicByID(id [16]byte) *Topic { return img.TopicsByID[id] }
 // BrokerIDs returns the ids of the registered brokers in ascending order.
 func (img *Image) BrokerIDs() []int32 {
 	return slices.Sorted(maps.Keys(img.Brokers))
+}
+
+// LiveBrokerIDs returns the ids of the registered brokers that are not
+// fenced, in ascending order. Leader election for partitions of fenced
+// brokers belongs to replication and is not done by this package yet.
+func (img *Image) LiveBrokerIDs() []int32 {
+	ids := make([]int32, 0, len(img.Brokers))
+	for _, id := range img.BrokerIDs() {
+		if img.Brokers[id].Alive() {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // TopicNames returns the topic names in ascending order.

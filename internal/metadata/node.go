@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gregor-streaming/gregor/internal/fs"
 	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // Config configures a metadata Node. The zero value of every field but
@@ -30,6 +32,17 @@ type Config struct {
 	TickInterval time.Duration
 	// Transport carries messages to other voters; nil = a quorum of one.
 	Transport Transport
+	// Voters is the voter set a new quorum is bootstrapped with
+	// (controller.quorum.voters); empty = this node alone. Every node of
+	// a new quorum must be started with the same Voters and ClusterID
+	// (which is then required). Once Dir holds a quorum, the voter set
+	// stored there wins and a different Voters is only logged.
+	Voters []int32
+	// SessionTimeout is broker.session.timeout.ms: the active controller
+	// fences a registered broker whose heartbeats (Node.Heartbeat) it has
+	// not seen for this long. Zero disables fencing (a quorum of one,
+	// whose only broker is the controller itself).
+	SessionTimeout time.Duration
 }
 
 const (
@@ -39,6 +52,9 @@ const (
 	// maxBatch bounds how many queued proposals one Ready (one fsync)
 	// carries.
 	maxBatch = 256
+	// recvQueue bounds the messages, reports and heartbeats queued for
+	// the driver; beyond it they are dropped (Raft retransmits).
+	recvQueue = 1024
 )
 
 // Node is one member of the metadata quorum: a driver goroutine that owns
@@ -57,6 +73,10 @@ type Node struct {
 	changed   chan struct{} // guarded by changedMu
 
 	propc     chan *proposal
+	recvc     chan *raftpb.Message // messages from peers, for the driver
+	reportc   chan report          // transport feedback, for the driver
+	hbc       chan heartbeat       // heartbeats, for the driver
+	statusc   chan chan QuorumStatus
 	stopc     chan struct{}
 	donec     chan struct{} // closed when the driver has exited
 	closeOnce sync.Once
@@ -65,13 +85,20 @@ type Node struct {
 	d *driver // owned by the driver goroutine once it runs
 }
 
-// Start opens (or bootstraps) the metadata quorum stored in cfg.Dir,
-// replays it, and returns once this node is the leader and has applied
-// every committed entry. Today the quorum is always a single voter, which
-// campaigns at once rather than wait for an election timeout.
+// Start opens (or bootstraps) the metadata quorum stored in cfg.Dir and
+// replays it. A quorum of one campaigns at once, and Start returns once
+// this node is the leader and has applied every committed entry. A node
+// of a larger quorum applies the entries its stored hard state says are
+// committed and returns, as a follower that knows no leader yet:
+// elections need the network (cfg.Transport, Step), and its proposals
+// wait until a leader is known.
 func Start(cfg Config) (*Node, error) {
 	if cfg.NodeID < 0 || cfg.Dir == "" {
 		return nil, fmt.Errorf("metadata: config needs NodeID >= 0 and Dir (got %d, %q)", cfg.NodeID, cfg.Dir)
+	}
+	voters, err := bootstrapVoters(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.FS == nil {
 		cfg.FS = fs.OS{}
@@ -99,10 +126,14 @@ func Start(cfg Config) (*Node, error) {
 		origin:  uint64(origin)<<32 | uint64(time.Now().UnixNano()&0xffffffff),
 		changed: make(chan struct{}),
 		propc:   make(chan *proposal, maxBatch),
+		recvc:   make(chan *raftpb.Message, recvQueue),
+		reportc: make(chan report, recvQueue),
+		hbc:     make(chan heartbeat, recvQueue),
+		statusc: make(chan chan QuorumStatus),
 		stopc:   make(chan struct{}),
 		donec:   make(chan struct{}),
 	}
-	st, ld, err := openStorage(cfg.FS, cfg.Dir, cfg.NodeID, cfg.ClusterID, log)
+	st, ld, err := openStorage(cfg.FS, cfg.Dir, cfg.NodeID, voters, cfg.ClusterID, log)
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +142,21 @@ func Start(cfg Config) (*Node, error) {
 		return nil, errors.Join(err, st.close())
 	}
 	n.d = d
-	if err := d.becomeLeader(); err != nil {
-		return nil, errors.Join(err, st.close())
+	if d.singleVoter() {
+		if err := d.becomeLeader(); err != nil {
+			return nil, errors.Join(err, st.close())
+		}
+	} else if !slices.Contains(d.conf.Voters, uint64(cfg.NodeID)) {
+		return nil, errors.Join(fmt.Errorf("metadata: node %d is not a voter of the quorum %v stored in %s (learners are not supported)", cfg.NodeID, d.conf.Voters, cfg.Dir), st.close())
+	} else {
+		if !slices.Equal(slices.Sorted(slices.Values(d.conf.Voters)), toIDs(voters)) {
+			log.Warn("controller.quorum.voters differs from the voter set stored in the quorum; the stored one is used", "stored", d.conf.Voters, "configured", voters)
+		}
+		// Apply what this node already knows is committed, so the
+		// image it starts with holds everything it acknowledged.
+		if err := d.drainReady(); err != nil {
+			return nil, errors.Join(err, st.close())
+		}
 	}
 	n.publish(d.img)
 	go n.run()
@@ -147,7 +191,10 @@ func newDriver(n *Node, st *storage, ld *loaded) (*driver, error) {
 		MaxInflightMsgs: 256,
 		CheckQuorum:     true,
 		PreVote:         true,
-		Logger:          raftLogger{n.log},
+		// Followers forward proposals to the leader (MsgProp), so
+		// every node's proposal methods work.
+		DisableProposalForwarding: false,
+		Logger:                    raftLogger{n.log},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metadata: raft: %w", err)
@@ -163,7 +210,38 @@ func newDriver(n *Node, st *storage, ld *loaded) (*driver, error) {
 		snapIndex: ld.snap.Index,
 		img:       img,
 		pending:   map[uint64]*proposal{},
+		heard:     map[uint64]time.Time{},
+		live:      newLiveness(n.cfg.SessionTimeout),
 	}, nil
+}
+
+// bootstrapVoters checks cfg.Voters and returns the voter set to
+// bootstrap a new quorum with: cfg.Voters, or this node alone.
+func bootstrapVoters(cfg Config) ([]int32, error) {
+	if len(cfg.Voters) == 0 {
+		return []int32{cfg.NodeID}, nil
+	}
+	v := slices.Sorted(slices.Values(cfg.Voters))
+	for i, id := range v {
+		if id < 0 || (i > 0 && v[i-1] == id) {
+			return nil, fmt.Errorf("metadata: voters %v: ids must be distinct and non-negative", cfg.Voters)
+		}
+	}
+	if !slices.Contains(v, cfg.NodeID) {
+		return nil, fmt.Errorf("metadata: node %d is not among the voters %v (learners are not supported)", cfg.NodeID, v)
+	}
+	if len(v) > 1 && cfg.ClusterID == "" {
+		return nil, fmt.Errorf("metadata: a quorum of %d voters needs a ClusterID shared by all of them", len(v))
+	}
+	return v, nil
+}
+
+func toIDs(v []int32) []uint64 {
+	out := make([]uint64, len(v))
+	for i, id := range v {
+		out[i] = uint64(id)
+	}
+	return out
 }
 
 // Close stops the driver and closes the storage. Proposals in flight
@@ -185,6 +263,42 @@ func (n *Node) Changed() <-chan struct{} {
 	n.changedMu.Lock()
 	defer n.changedMu.Unlock()
 	return n.changed
+}
+
+// Step hands the driver a Raft message from a peer. It never blocks: when
+// the driver is behind by recvQueue messages, m is dropped (Raft
+// retransmits) and Step returns false.
+func (n *Node) Step(m *raftpb.Message) bool {
+	select {
+	case n.recvc <- m:
+		return true
+	default:
+		return false
+	}
+}
+
+// ReportUnreachable tells Raft that the last messages to peer id may have
+// been lost (the transport's connection failed), so the leader probes it
+// again instead of streaming. It never blocks.
+func (n *Node) ReportUnreachable(id uint64) { n.report(report{peer: id, unreachable: true}) }
+
+// ReportSnapshot tells Raft whether the snapshot sent to peer id was
+// delivered. It never blocks.
+func (n *Node) ReportSnapshot(id uint64, delivered bool) {
+	n.report(report{peer: id, snapshot: true, delivered: delivered})
+}
+
+func (n *Node) report(r report) {
+	select {
+	case n.reportc <- r:
+	default:
+	}
+}
+
+// report is transport feedback for the driver.
+type report struct {
+	peer                             uint64
+	unreachable, snapshot, delivered bool
 }
 
 // IsLeader reports whether this node is the Raft leader (the controller).

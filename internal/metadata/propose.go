@@ -108,20 +108,20 @@ func (n *Node) AllocateProducerIDs(ctx context.Context, count int64) (first int6
 
 // propose appends rec to the log and waits until it is committed and
 // applied here, returning the state machine's result or validation error.
-// It fails with ErrNotLeader on a follower, ErrClosed once the node is
-// closed, and ctx.Err() when ctx ends first; in that last case the record
-// may still be applied later.
+// Any node may propose: a follower's proposal is forwarded to the leader
+// by Raft, and one made while no leader is known waits for an election.
+// It fails with ErrNotLeader when the leader changed before the record
+// was applied here, ErrClosed once the node is closed, and ctx.Err() when
+// ctx ends first; in the first and last case the record may still be
+// applied later.
 func (n *Node) propose(ctx context.Context, rec *record) (result, error) {
-	if !n.IsLeader() {
-		return result{}, ErrNotLeader
-	}
 	rec.Origin = n.origin
 	rec.Req = n.reqSeq.Add(1)
 	data, err := encodeRecord(rec)
 	if err != nil {
 		return result{}, err
 	}
-	p := &proposal{req: rec.Req, data: data, done: make(chan outcome, 1)}
+	p := &proposal{req: rec.Req, data: data, done: make(chan outcome, 1), gone: ctx.Done()}
 	select {
 	case n.propc <- p:
 	case <-n.donec:

@@ -18,6 +18,9 @@ const (
 	typeCreatePartitions    = "create_partitions"
 	typeAlterConfigs        = "alter_configs"
 	typeAllocateProducerIDs = "allocate_producer_ids"
+	typeFenceBroker         = "fence_broker"
+	typeUnfenceBroker       = "unfence_broker"
+	typeShutdownBroker      = "shutdown_broker"
 )
 
 // record is one metadata record: the JSON payload of a normal Raft entry.
@@ -36,6 +39,17 @@ type record struct {
 	CreatePartitions    *createPartitionsRecord    `json:"create_partitions,omitempty"`
 	AlterConfigs        *alterConfigsRecord        `json:"alter_configs,omitempty"`
 	AllocateProducerIDs *allocateProducerIDsRecord `json:"allocate_producer_ids,omitempty"`
+	FenceBroker         *brokerEpochRecord         `json:"fence_broker,omitempty"`
+	UnfenceBroker       *brokerEpochRecord         `json:"unfence_broker,omitempty"`
+	ShutdownBroker      *brokerEpochRecord         `json:"shutdown_broker,omitempty"`
+}
+
+// brokerEpochRecord names one incarnation of a broker: its id and the
+// epoch its registration got. A lifecycle record (fence, unfence,
+// controlled shutdown) for an older epoch is stale and changes nothing.
+type brokerEpochRecord struct {
+	ID    int32 `json:"id"`
+	Epoch int64 `json:"epoch"`
 }
 
 // createTopicRecord creates a topic. Without Assignments the state machine
@@ -113,6 +127,12 @@ func decodeRecord(b []byte) (*record, error) {
 		present = r.AlterConfigs != nil
 	case typeAllocateProducerIDs:
 		present = r.AllocateProducerIDs != nil
+	case typeFenceBroker:
+		present = r.FenceBroker != nil
+	case typeUnfenceBroker:
+		present = r.UnfenceBroker != nil
+	case typeShutdownBroker:
+		present = r.ShutdownBroker != nil
 	default:
 		return nil, fmt.Errorf("%w: unknown type %q", ErrInvalidRecord, r.Type)
 	}

@@ -42,7 +42,7 @@ func (s *storage) path(name string) string { return filepath.Join(s.dir, name) }
 // openStorage opens (creating if needed) the storage in dir and reads it.
 // A directory with no snapshot and an empty WAL is bootstrapped as a new
 // single-voter quorum with the given cluster id.
-func openStorage(fsys fs.FS, dir string, nodeID int32, clusterID string, log *slog.Logger) (*storage, *loaded, error) {
+func openStorage(fsys fs.FS, dir string, nodeID int32, voters []int32, clusterID string, log *slog.Logger) (*storage, *loaded, error) {
 	s := &storage{fs: fsys, dir: dir, nodeID: nodeID, log: log}
 	if err := fsys.MkdirAll(dir); err != nil {
 		return nil, nil, fmt.Errorf("metadata: %w", err)
@@ -56,7 +56,7 @@ func openStorage(fsys fs.FS, dir string, nodeID int32, clusterID string, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	ld, err := s.load(recs, clusterID)
+	ld, err := s.load(recs, voters, clusterID)
 	if err != nil {
 		return nil, nil, errors.Join(err, s.close())
 	}
@@ -65,13 +65,13 @@ func openStorage(fsys fs.FS, dir string, nodeID int32, clusterID string, log *sl
 
 // load reads the snapshot (bootstrapping one if there is none and the WAL
 // is empty) and replays the WAL records after it.
-func (s *storage) load(recs []walRecord, clusterID string) (*loaded, error) {
+func (s *storage) load(recs []walRecord, voters []int32, clusterID string) (*loaded, error) {
 	sf, err := s.readSnapshot()
 	if errors.Is(err, os.ErrNotExist) {
 		if len(recs) > 0 {
 			return nil, fmt.Errorf("%w: wal without snapshot in %s", ErrCorruption, s.dir)
 		}
-		sf, err = s.bootstrap(clusterID)
+		sf, err = s.bootstrap(voters, clusterID)
 	}
 	if err != nil {
 		return nil, err
@@ -96,10 +96,11 @@ func (s *storage) load(recs []walRecord, clusterID string) (*loaded, error) {
 	return &loaded{snap: sf, hs: hs, ents: ents}, nil
 }
 
-// bootstrap writes the first snapshot of a new single-voter quorum: index
-// 1, term 1, this node the only voter, an image holding only the cluster
-// id.
-func (s *storage) bootstrap(clusterID string) (*snapshotFile, error) {
+// bootstrap writes the first snapshot of a new quorum: index 1, term 1,
+// the given voters, an image holding only the cluster id. Every voter of
+// a new quorum writes the same snapshot (same voters, same cluster id), so
+// their logs agree at index 1 as Raft requires.
+func (s *storage) bootstrap(voters []int32, clusterID string) (*snapshotFile, error) {
 	if clusterID == "" {
 		id, err := newClusterID()
 		if err != nil {
@@ -113,11 +114,11 @@ func (s *storage) bootstrap(clusterID string) (*snapshotFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf := &snapshotFile{NodeID: s.nodeID, Index: 1, Term: 1, Voters: []uint64{uint64(s.nodeID)}, Image: data}
+	sf := &snapshotFile{NodeID: s.nodeID, Index: 1, Term: 1, Voters: toIDs(voters), Image: data}
 	if err := s.writeSnapshot(sf); err != nil {
 		return nil, err
 	}
-	s.log.Info("bootstrapped a new metadata quorum", "cluster_id", clusterID, "node_id", s.nodeID)
+	s.log.Info("bootstrapped a new metadata quorum", "cluster_id", clusterID, "node_id", s.nodeID, "voters", voters)
 	return sf, nil
 }
 

@@ -6,14 +6,23 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 )
 
-// Transport carries Raft messages from this node to the other members of
-// the quorum. Send is called from the driver goroutine after the messages'
-// preconditions (entries and hard state) are durable; it must not block
-// for long (queue and return) and may drop messages, which Raft
-// tolerates. Messages from peers will enter through a Node method the
-// cluster work adds (Step); a quorum of one needs no transport.
+// Transport carries messages from this node to the other members of the
+// quorum. Both methods are called from the driver goroutine, Send after
+// the messages' preconditions (entries and hard state) are durable; they
+// must not block (queue and return) and may drop messages, which Raft
+// tolerates. A transport that drops a MsgSnap, or fails to deliver one,
+// must call Node.ReportSnapshot(to, false) (and true once one was
+// delivered), or the leader stops replicating to that follower.
+//
+// Messages from peers enter through Node.Step, heartbeats through
+// Node.ReceiveHeartbeat, and delivery problems through
+// Node.ReportUnreachable and Node.ReportSnapshot; all four are safe to
+// call from any goroutine and never block.
 type Transport interface {
 	Send(msgs []*raftpb.Message) error
+	// SendHeartbeat carries a broker's heartbeat to the node that this
+	// node believes is the active controller.
+	SendHeartbeat(to uint64, hb BrokerHeartbeat) error
 }
 
 // errNoTransport is what the default transport says when asked to reach a
@@ -30,3 +39,5 @@ func (localTransport) Send(msgs []*raftpb.Message) error {
 	}
 	return errNoTransport
 }
+
+func (localTransport) SendHeartbeat(uint64, BrokerHeartbeat) error { return errNoTransport }
