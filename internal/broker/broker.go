@@ -14,6 +14,7 @@ import (
 
 	"github.com/gregor-streaming/gregor/internal/config"
 	"github.com/gregor-streaming/gregor/internal/fs"
+	"github.com/gregor-streaming/gregor/internal/group"
 	"github.com/gregor-streaming/gregor/internal/handler"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
@@ -35,6 +36,7 @@ type Broker struct {
 	logger  *slog.Logger
 	meta    *metadata.Node
 	parts   *partition.Manager
+	groups  *group.Coordinator
 	srv     *server.Server
 	addrs   []net.Addr
 	unlock  func()
@@ -95,6 +97,10 @@ func Start(cfg *config.Broker, opts Options) (b *Broker, err error) {
 	if err := b.parts.RemoveOrphans(); err != nil {
 		b.logger.Error("removing partitions of deleted topics failed", "err", err)
 	}
+	b.groups = group.New(group.Config{
+		NodeID: cfg.NodeID, Meta: b.meta, Parts: b.parts, Broker: b.Config, Reconcile: b.apply,
+		Logger: b.logger.With("component", "group"),
+	})
 	b.srv = server.New(server.Config{
 		Table:          handler.New(b.handlerEnv()),
 		MaxRequestSize: cfg.SocketRequestMaxBytes,
@@ -182,6 +188,7 @@ func (b *Broker) handlerEnv() *handler.Env {
 		NodeID:    b.static.NodeID,
 		Meta:      b.meta,
 		Parts:     b.parts,
+		Groups:    b.groups,
 		Config:    b.Config,
 		Reconcile: b.apply,
 		Logger:    b.logger.With("component", "handler"),
@@ -230,6 +237,9 @@ func (b *Broker) Close() error {
 		errs = append(errs, b.srv.Close())
 	}
 	b.wg.Wait()
+	if b.groups != nil {
+		b.groups.Close()
+	}
 	if b.parts != nil {
 		errs = append(errs, b.parts.Close())
 	}

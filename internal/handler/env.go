@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/group"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
 )
@@ -15,6 +16,8 @@ type Env struct {
 	NodeID int32
 	Meta   *metadata.Node
 	Parts  *partition.Manager
+	// Groups is the group coordinator (consumer groups and offsets).
+	Groups *group.Coordinator
 	// Config returns the broker's effective configuration (static plus
 	// dynamic overrides from the metadata log).
 	Config func() *config.Broker

@@ -27,5 +27,17 @@ func (h *handlers) entries() []Entry {
 		{Key: kmsg.IncrementalAlterConfigs.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.incrementalAlterConfigs},
 		{Key: kmsg.DescribeCluster.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.describeCluster},
 		{Key: kmsg.DescribeTopicPartitions.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.describeTopicPartitions},
+		// Consumer groups (internal/group).
+		{Key: kmsg.OffsetCommit.Int16(), MinVersion: 0, MaxVersion: 9, Handle: h.offsetCommit},
+		{Key: kmsg.OffsetFetch.Int16(), MinVersion: 0, MaxVersion: 9, Handle: h.offsetFetch},
+		{Key: kmsg.FindCoordinator.Int16(), MinVersion: 0, MaxVersion: 6, Handle: h.findCoordinator},
+		{Key: kmsg.JoinGroup.Int16(), MinVersion: 0, MaxVersion: 9, Handle: h.joinGroup},
+		{Key: kmsg.Heartbeat.Int16(), MinVersion: 0, MaxVersion: 4, Handle: h.heartbeat},
+		{Key: kmsg.LeaveGroup.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.leaveGroup},
+		{Key: kmsg.SyncGroup.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.syncGroup},
+		{Key: kmsg.DescribeGroups.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.describeGroups},
+		{Key: kmsg.ListGroups.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.listGroups},
+		{Key: kmsg.DeleteGroups.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.deleteGroups},
+		{Key: kmsg.OffsetDelete.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.offsetDelete},
 	}
 }

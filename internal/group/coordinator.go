@@ -1,0 +1,349 @@
+package group
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/metadata"
+	"github.com/gregor-streaming/gregor/internal/partition"
+)
+
+// OffsetsTopic is the internal topic holding commits and group metadata.
+const OffsetsTopic = "__consumer_offsets"
+
+// Errors of the coordinator; the handlers map them to Kafka codes.
+var (
+	// ErrNotCoordinator: this broker does not lead the group's
+	// __consumer_offsets partition.
+	ErrNotCoordinator = errors.New("group: this broker is not the group's coordinator")
+	// ErrClosed: the coordinator is shutting down.
+	ErrClosed = errors.New("group: coordinator closed")
+)
+
+// Config is what a Coordinator needs from the broker.
+type Config struct {
+	NodeID int32
+	Meta   *metadata.Node
+	Parts  *partition.Manager
+	// Broker returns the effective broker configuration.
+	Broker func() *config.Broker
+	// Reconcile opens the partitions of a just-created topic.
+	Reconcile func() error
+	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxGroupSize is group.max.size (0 = unlimited, Kafka's default
+	// of Integer.MAX_VALUE).
+	MaxGroupSize int
+	// RetentionCheckInterval is offsets.retention.check.interval.ms
+	// (default 10 minutes).
+	RetentionCheckInterval time.Duration
+}
+
+// entry is one group with its committed offsets. Its mutex guards every
+// field. Lock order: entry.mu → Coordinator.mu → Coordinator.timer; no
+// code locks an entry while holding the Coordinator's mutex.
+type entry struct {
+	mu      sync.Mutex
+	id      string
+	part    int32
+	g       *Classic
+	offsets map[string]map[int32]Offset
+	joins   map[Waiter]chan JoinResponse
+	syncs   map[Waiter]chan SyncResponse
+}
+
+// Coordinator is the group coordinator of one broker: it owns the groups
+// of the __consumer_offsets partitions this broker leads, drives their
+// state machines (one timer goroutine for session and rebalance
+// timeouts, and offset expiry) and persists commits and group metadata.
+// Every method is safe for concurrent use.
+type Coordinator struct {
+	cfg     Config
+	log     *slog.Logger
+	waiters atomic.Uint64
+
+	mu struct {
+		sync.Mutex
+		groups map[string]*entry
+		loaded map[int32]bool
+	}
+	timer struct {
+		sync.Mutex
+		next time.Time
+	}
+	createMu sync.Mutex // serializes creating __consumer_offsets
+	wake     chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New starts a coordinator; Close stops its goroutine.
+func New(cfg Config) *Coordinator {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RetentionCheckInterval <= 0 {
+		cfg.RetentionCheckInterval = 10 * time.Minute
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c.mu.groups = map[string]*entry{}
+	c.mu.loaded = map[int32]bool{}
+	c.wg.Add(1)
+	go c.run()
+	return c
+}
+
+// Close stops the timer goroutine. Deferred responses still waiting are
+// abandoned (their connections are closing too).
+func (c *Coordinator) Close() {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	c.wg.Wait()
+}
+
+func (c *Coordinator) now() time.Time { return c.cfg.Now() }
+
+func (c *Coordinator) limits() Limits {
+	b := c.cfg.Broker()
+	return Limits{
+		MinSessionTimeout: time.Duration(b.GroupMinSessionTimeoutMs) * time.Millisecond,
+		MaxSessionTimeout: time.Duration(b.GroupMaxSessionTimeoutMs) * time.Millisecond,
+		InitialDelay:      time.Duration(b.GroupInitialRebalanceDelayMs) * time.Millisecond,
+		MaxSize:           c.cfg.MaxGroupSize,
+	}
+}
+
+// run is the timer goroutine: it ticks groups whose deadline passed and
+// expires old offsets.
+func (c *Coordinator) run() {
+	defer c.wg.Done()
+	retention := time.NewTicker(c.cfg.RetentionCheckInterval)
+	defer retention.Stop()
+	for c.step(retention.C) {
+	}
+}
+
+// step waits for the next deadline, a wake-up, the retention ticker or
+// Close; it returns false on Close.
+func (c *Coordinator) step(retention <-chan time.Time) bool {
+	c.timer.Lock()
+	next := c.timer.next
+	c.timer.Unlock()
+	var fire <-chan time.Time
+	if !next.IsZero() {
+		t := time.NewTimer(max(time.Until(next), 0))
+		defer t.Stop()
+		fire = t.C
+	}
+	select {
+	case <-c.stop:
+		return false
+	case <-c.wake:
+	case <-fire:
+		c.tickAll()
+	case <-retention:
+		c.ExpireOffsets()
+	}
+	return true
+}
+
+// schedule makes the timer goroutine tick at t (or earlier).
+func (c *Coordinator) schedule(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	c.timer.Lock()
+	if !c.timer.next.IsZero() && !t.Before(c.timer.next) {
+		c.timer.Unlock()
+		return
+	}
+	c.timer.next = t
+	c.timer.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Coordinator) tickAll() {
+	c.timer.Lock()
+	c.timer.next = time.Time{}
+	c.timer.Unlock()
+	for _, e := range c.entries() {
+		e.mu.Lock()
+		now := c.now()
+		if dl := e.g.NextDeadline(); !dl.IsZero() && !dl.After(now) {
+			c.apply(e, e.g.Tick(now))
+		}
+		c.schedule(e.g.NextDeadline())
+		e.mu.Unlock()
+	}
+}
+
+func (c *Coordinator) entries() []*entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*entry, 0, len(c.mu.groups))
+	for _, e := range c.mu.groups {
+		out = append(out, e)
+	}
+	return out
+}
+
+// offsetsPartitions returns the partition count of __consumer_offsets,
+// creating the topic (internal, never deleted by retention) on first
+// need.
+func (c *Coordinator) offsetsPartitions(ctx context.Context) (int32, error) {
+	if t := c.cfg.Meta.Image().Topic(OffsetsTopic); t != nil {
+		return int32(len(t.Partitions)), nil
+	}
+	c.createMu.Lock()
+	defer c.createMu.Unlock()
+	if t := c.cfg.Meta.Image().Topic(OffsetsTopic); t != nil {
+		return int32(len(t.Partitions)), nil
+	}
+	b := c.cfg.Broker()
+	rf := b.OffsetsTopicReplicationFactor
+	if live := int16(len(c.cfg.Meta.Image().Brokers)); live < rf {
+		rf = max(live, 1)
+	}
+	t, err := c.cfg.Meta.CreateTopic(ctx, metadata.TopicSpec{
+		Name: OffsetsTopic, NumPartitions: b.OffsetsTopicNumPartitions, ReplicationFactor: rf, Internal: true,
+		// Compaction is not implemented yet: keep every record so no
+		// commit is ever lost.
+		Configs: map[string]string{"retention.ms": "-1", "retention.bytes": "-1"},
+	})
+	if errors.Is(err, metadata.ErrTopicExists) {
+		if t := c.cfg.Meta.Image().Topic(OffsetsTopic); t != nil {
+			return int32(len(t.Partitions)), nil
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", OffsetsTopic, err)
+	}
+	if err := c.cfg.Reconcile(); err != nil {
+		return 0, fmt.Errorf("open %s: %w", OffsetsTopic, err)
+	}
+	c.log.Info("created internal topic", "topic", OffsetsTopic, "partitions", len(t.Partitions), "replication_factor", rf)
+	return int32(len(t.Partitions)), nil
+}
+
+// Coordinator returns the node that coordinates group (the leader of its
+// __consumer_offsets partition), creating the topic on first need.
+func (c *Coordinator) Coordinator(ctx context.Context, group string) (int32, error) {
+	n, err := c.offsetsPartitions(ctx)
+	if err != nil {
+		return -1, err
+	}
+	t := c.cfg.Meta.Image().Topic(OffsetsTopic)
+	p := PartitionFor(group, n)
+	if t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader < 0 {
+		return -1, ErrNotCoordinator
+	}
+	return t.Partitions[p].Leader, nil
+}
+
+// lookup returns the entry of group, loading its partition first; with
+// create, a missing group is created empty. It fails with
+// ErrNotCoordinator when another broker (or nobody) leads the partition.
+func (c *Coordinator) lookup(ctx context.Context, group string, create bool) (*entry, error) {
+	n, err := c.offsetsPartitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	part := PartitionFor(group, n)
+	if err := c.load(part); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.mu.groups[group]
+	if e == nil && create {
+		e = newEntry(group, part, NewClassic(group, c.limits(), c.now()))
+		c.mu.groups[group] = e
+	}
+	return e, nil
+}
+
+func newEntry(id string, part int32, g *Classic) *entry {
+	return &entry{id: id, part: part, g: g, offsets: map[string]map[int32]Offset{},
+		joins: map[Waiter]chan JoinResponse{}, syncs: map[Waiter]chan SyncResponse{}}
+}
+
+// hosted returns the __consumer_offsets partition part if this node leads
+// it.
+func (c *Coordinator) hosted(part int32) (*partition.Partition, error) {
+	t := c.cfg.Meta.Image().Topic(OffsetsTopic)
+	if t == nil || int(part) >= len(t.Partitions) || t.Partitions[part].Leader != c.cfg.NodeID {
+		return nil, ErrNotCoordinator
+	}
+	p := c.cfg.Parts.Get(OffsetsTopic, part)
+	if p == nil {
+		return nil, ErrNotCoordinator
+	}
+	return p, nil
+}
+
+// apply carries out a state machine's output: store the group if asked,
+// then deliver deferred responses. A failed store turns the responses
+// into COORDINATOR_NOT_AVAILABLE and rebalances the group, as Kafka does.
+// e.mu must be held.
+func (c *Coordinator) apply(e *entry, out Output) bool {
+	ok := true
+	if out.Store {
+		if err := c.storeGroup(e); err != nil {
+			c.log.Error("storing group metadata failed", "group", e.id, "err", err)
+			ok = false
+			for i := range out.Joins {
+				out.Joins[i].Resp = *errJoin(kerr.CoordinatorNotAvailable, out.Joins[i].Resp.MemberID)
+			}
+			for i := range out.Syncs {
+				out.Syncs[i].Resp = SyncResponse{Err: kerr.CoordinatorNotAvailable.Code}
+			}
+			more := e.g.Rebalance(c.now())
+			more.Store = false
+			defer c.apply(e, more)
+		}
+	}
+	for _, j := range out.Joins {
+		if ch := e.joins[j.Waiter]; ch != nil {
+			ch <- j.Resp
+			delete(e.joins, j.Waiter)
+		}
+	}
+	for _, s := range out.Syncs {
+		if ch := e.syncs[s.Waiter]; ch != nil {
+			ch <- s.Resp
+			delete(e.syncs, s.Waiter)
+		}
+	}
+	c.schedule(e.g.NextDeadline())
+	return ok
+}
+
+// newMemberID returns clientID-<random uuid>, as Kafka names members.
+func newMemberID(clientID string) string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("group: crypto/rand failed: " + err.Error())
+	}
+	s := hex.EncodeToString(b[:])
+	return fmt.Sprintf("%s-%s-%s-%s-%s-%s", clientID, s[0:8], s[8:12], s[12:16], s[16:20], s[20:])
+}

@@ -1,0 +1,45 @@
+// Package group is the group coordinator: Kafka's classic consumer group
+// protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, static
+// membership) and committed offsets, stored in the internal topic
+// __consumer_offsets.
+//
+// # Shape
+//
+// Classic is one group's state machine (Empty, PreparingRebalance,
+// CompletingRebalance, Stable, Dead) as a pure value, in the manner of
+// etcd's raft: every input (Join, Sync, Heartbeat, Leave, ValidateCommit,
+// Tick) takes the current time and returns its immediate answer plus an
+// Output: deferred JoinGroup/SyncGroup responses to deliver (identified by
+// a Waiter) and whether the group's metadata must be stored. It starts no
+// goroutine, reads no clock, draws no random number (the driver passes
+// new member ids in) and does no I/O, so it is tested with a fake clock
+// and no sleeps. NextDeadline says when Tick next has work.
+//
+// Coordinator is the thin driver. It owns the groups of the
+// __consumer_offsets partitions this broker leads (a group lives in
+// partition abs(javaHashCode(group id)) % partitions, as in Kafka),
+// creates the topic on first need, replays a partition the first time
+// one of its groups is used (rebuilding groups and offsets), writes
+// commits and group metadata as Kafka's own record schemas (kmsg
+// OffsetCommitKey/Value, GroupMetadataKey/Value) through
+// partition.Append + WaitDurable (durable before the answer, like a
+// produce), delivers deferred responses after the write, and runs one
+// goroutine: a timer for session and rebalance timeouts, and the
+// offsets.retention.minutes expiry.
+//
+// # Concurrency
+//
+// Every exported method of Coordinator is safe for concurrent use. Each
+// group has its own mutex, held while its state machine runs and while
+// its records are written; the coordinator's mutex guards the group map
+// and the set of loaded partitions. Lock order: group → coordinator →
+// timer. Join and Sync return a Pending response; the caller waits on it
+// with its request context (a connection that closes abandons it).
+//
+// # Errors
+//
+// Requests answer Kafka error codes (kerr). ErrNotCoordinator becomes
+// NOT_COORDINATOR; any other internal error (a failed write) is logged and
+// answered COORDINATOR_NOT_AVAILABLE, which clients retry after looking
+// the coordinator up again.
+package group

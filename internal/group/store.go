@@ -1,0 +1,154 @@
+package group
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gregor-streaming/gregor/internal/record"
+)
+
+// loadChunk is how many bytes of a __consumer_offsets partition are read
+// at a time while replaying it.
+const loadChunk = 1 << 20
+
+// load replays the __consumer_offsets partition part once, rebuilding its
+// groups and offsets. It holds the coordinator's lock meanwhile, so no
+// request sees a half-loaded partition.
+func (c *Coordinator) load(part int32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.loaded[part] {
+		return nil
+	}
+	p, err := c.hosted(part)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	now := c.now()
+	limits := c.limits()
+	metas := map[string]*decoded{}
+	offsets := map[string]map[string]map[int32]Offset{}
+	next := p.Offsets().LogStart
+	end := p.Offsets().HighWatermark
+	n := 0
+	for next < end {
+		buf, _, err := p.Read(next, loadChunk)
+		if err != nil {
+			return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, next, err)
+		}
+		batches, err := record.Split(buf)
+		if err != nil || len(batches) == 0 {
+			return fmt.Errorf("replay %s-%d at offset %d: %w (%d batches)", OffsetsTopic, part, next, err, len(batches))
+		}
+		for _, b := range batches {
+			h, err := record.ParseHeader(b)
+			if err != nil {
+				return fmt.Errorf("replay %s-%d: %w", OffsetsTopic, part, err)
+			}
+			next = h.LastOffset() + 1
+			if h.IsControl() {
+				continue
+			}
+			recs, err := record.Records(b)
+			if err != nil {
+				return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, h.BaseOffset, err)
+			}
+			for _, r := range recs {
+				d, err := decodeRecord(r.Key, r.Value)
+				if err != nil {
+					return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, r.Offset, err)
+				}
+				replay(d, metas, offsets)
+				n++
+			}
+		}
+	}
+	for id, d := range metas {
+		c.mu.groups[id] = newEntry(id, part, restoreClassic(id, limits, d.meta, now))
+	}
+	for id, o := range offsets {
+		e := c.mu.groups[id]
+		if e == nil {
+			e = newEntry(id, part, NewClassic(id, limits, now))
+			c.mu.groups[id] = e
+		}
+		e.offsets = o
+	}
+	for _, e := range c.mu.groups {
+		if e.part == part {
+			c.schedule(e.g.NextDeadline())
+		}
+	}
+	c.mu.loaded[part] = true
+	c.log.Info("loaded group partition", "partition", part, "records", n, "groups", len(metas), "took", time.Since(start))
+	return nil
+}
+
+// replay applies one decoded record to the state being rebuilt.
+func replay(d decoded, metas map[string]*decoded, offsets map[string]map[string]map[int32]Offset) {
+	if !d.isOffset {
+		if d.meta == nil {
+			delete(metas, d.group)
+		} else {
+			metas[d.group] = &d
+		}
+		return
+	}
+	g := offsets[d.group]
+	if d.offset == nil {
+		if g != nil && g[d.topic] != nil {
+			delete(g[d.topic], d.partition)
+			if len(g[d.topic]) == 0 {
+				delete(g, d.topic)
+			}
+			if len(g) == 0 {
+				delete(offsets, d.group)
+			}
+		}
+		return
+	}
+	if g == nil {
+		g = map[string]map[int32]Offset{}
+		offsets[d.group] = g
+	}
+	if g[d.topic] == nil {
+		g[d.topic] = map[int32]Offset{}
+	}
+	g[d.topic][d.partition] = *d.offset
+}
+
+// kv is one record to write to __consumer_offsets; a nil value is a
+// tombstone.
+type kv struct{ key, value []byte }
+
+// write appends records to the group's partition as one batch and waits
+// until it is durable (the same fsync rule as a produce).
+func (c *Coordinator) write(part int32, recs []kv) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	p, err := c.hosted(part)
+	if err != nil {
+		return err
+	}
+	ts := c.now().UnixMilli()
+	rs := make([]record.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = record.Record{Timestamp: ts, Key: r.key, Value: r.value}
+	}
+	batch, err := record.Build(record.BatchSpec{}, rs)
+	if err != nil {
+		return err
+	}
+	res, err := p.Append(batch, c.now())
+	if err != nil {
+		return err
+	}
+	return p.WaitDurable(res.LastOffset + 1)
+}
+
+// storeGroup writes the group's metadata. e.mu must be held.
+func (c *Coordinator) storeGroup(e *entry) error {
+	return c.write(e.part, []kv{{groupKey(e.id), groupValue(e.g)}})
+}
