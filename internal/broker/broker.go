@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"github.com/gregor-streaming/gregor/internal/handler"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
+	"github.com/gregor-streaming/gregor/internal/quorum"
 	"github.com/gregor-streaming/gregor/internal/server"
 )
 
@@ -35,6 +35,8 @@ type Broker struct {
 	fs      fs.FS
 	logger  *slog.Logger
 	meta    *metadata.Node
+	quorum  *quorum.Transport // nil in a quorum of one
+	session *metadata.Session // nil in a quorum of one
 	parts   *partition.Manager
 	groups  *group.Coordinator
 	srv     *server.Server
@@ -74,18 +76,18 @@ func Start(cfg *config.Broker, opts Options) (b *Broker, err error) {
 			return nil, err
 		}
 	}
-	b.meta, err = metadata.Start(metadata.Config{
-		NodeID: cfg.NodeID, Dir: filepath.Join(b.dataDir, "meta"), FS: b.fs,
-		Logger: b.logger.With("component", "metadata"), ClusterID: cfg.ClusterID,
-	})
+	plan, err := planQuorum(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("start metadata quorum in %s: %w", filepath.Join(b.dataDir, "meta"), err)
+		return nil, err
+	}
+	if err := b.startQuorum(plan); err != nil {
+		return nil, err
 	}
 	lns, err := b.listen()
 	if err != nil {
 		return nil, err
 	}
-	if err := b.register(lns); err != nil {
+	if err := b.register(lns, plan); err != nil {
 		closeAll(lns)
 		return nil, err
 	}
@@ -133,6 +135,9 @@ func (b *Broker) listen() ([]net.Listener, error) {
 	}
 	var lns []net.Listener
 	for _, l := range ls {
+		if isController(b.static, l.name) {
+			continue // the metadata quorum's, see startQuorum
+		}
 		ln, err := net.Listen("tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)))
 		if err != nil {
 			closeAll(lns)
@@ -145,10 +150,13 @@ func (b *Broker) listen() ([]net.Listener, error) {
 
 // register records this broker, with its advertised address, in the
 // metadata log.
-func (b *Broker) register(lns []net.Listener) error {
+func (b *Broker) register(lns []net.Listener, plan *quorumPlan) error {
 	host, port, err := b.advertised(lns[0])
 	if err != nil {
 		return err
+	}
+	if plan.multi() {
+		return b.startSession(metadata.BrokerRegistration{ID: b.static.NodeID, Host: host, Port: port, Rack: b.static.BrokerRack})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -233,6 +241,7 @@ func (b *Broker) Close() error {
 		close(b.stop)
 	}
 	var errs []error
+	errs = append(errs, b.shutdownSession())
 	if b.srv != nil {
 		errs = append(errs, b.srv.Close())
 	}
@@ -245,6 +254,9 @@ func (b *Broker) Close() error {
 	}
 	if b.meta != nil {
 		errs = append(errs, b.meta.Close())
+	}
+	if b.quorum != nil {
+		errs = append(errs, b.quorum.Close())
 	}
 	if b.unlock != nil {
 		b.unlock()

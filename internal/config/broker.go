@@ -14,14 +14,17 @@ import (
 // returns it, so it may be shared between goroutines freely; the zero
 // value is not useful, get one from Load.
 type Broker struct {
-	NodeID                 int32    // node.id (or broker.id)
-	ProcessRoles           []string // process.roles
-	ControllerQuorumVoters []string // controller.quorum.voters
-	ClusterID              string   // cluster.id; "" = generate on first start
-	BrokerRack             string   // broker.rack; "" = none
-	Listeners              []string // listeners
-	AdvertisedListeners    []string // advertised.listeners, defaulted from listeners
-	LogDirs                []string // log.dirs, else log.dir, else the default data dir
+	NodeID                    int32    // node.id (or broker.id)
+	ProcessRoles              []string // process.roles
+	ControllerQuorumVoters    []string // controller.quorum.voters
+	ControllerListenerNames   []string // controller.listener.names
+	BrokerSessionTimeoutMs    int64    // broker.session.timeout.ms
+	BrokerHeartbeatIntervalMs int64    // broker.heartbeat.interval.ms
+	ClusterID                 string   // cluster.id; "" = generate on first start
+	BrokerRack                string   // broker.rack; "" = none
+	Listeners                 []string // listeners
+	AdvertisedListeners       []string // advertised.listeners, defaulted from listeners
+	LogDirs                   []string // log.dirs, else log.dir, else the default data dir
 
 	NumPartitions            int32 // num.partitions
 	DefaultReplicationFactor int32 // default.replication.factor
@@ -176,7 +179,6 @@ var ignoredKafka = map[string]string{
 	"socket.send.buffer.bytes":                         "the OS default is used",
 	"socket.receive.buffer.bytes":                      "the OS default is used",
 	"listener.security.protocol.map":                   "the listener name is its protocol",
-	"controller.listener.names":                        "the quorum uses controller.quorum.voters",
 	"inter.broker.listener.name":                       "brokers use the first listener",
 	"share.coordinator.state.topic.replication.factor": "share groups are not implemented",
 	"share.coordinator.state.topic.min.isr":            "share groups are not implemented",

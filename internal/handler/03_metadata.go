@@ -122,6 +122,9 @@ func brokersOf(img *metadata.Image) []kmsg.MetadataResponseBroker {
 	out := make([]kmsg.MetadataResponseBroker, 0, len(ids))
 	for _, id := range ids {
 		b := img.Brokers[id]
+		if b.Fenced {
+			continue // fenced: missed its heartbeats or shut down (docs/metadata.md)
+		}
 		mb := kmsg.NewMetadataResponseBroker()
 		mb.NodeID, mb.Host, mb.Port = b.ID, b.Host, b.Port
 		if b.Rack != "" {

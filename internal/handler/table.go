@@ -26,6 +26,7 @@ func (h *handlers) entries() []Entry {
 		{Key: kmsg.CreatePartitions.Int16(), MinVersion: 0, MaxVersion: 3, Handle: h.createPartitions},
 		{Key: kmsg.IncrementalAlterConfigs.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.incrementalAlterConfigs},
 		{Key: kmsg.DescribeCluster.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.describeCluster},
+		{Key: kmsg.DescribeQuorum.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.describeQuorum},
 		{Key: kmsg.DescribeTopicPartitions.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.describeTopicPartitions},
 		// Consumer groups (internal/group).
 		{Key: kmsg.OffsetCommit.Int16(), MinVersion: 0, MaxVersion: 9, Handle: h.offsetCommit},

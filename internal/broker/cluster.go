@@ -1,0 +1,172 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/metadata"
+	"github.com/gregor-streaming/gregor/internal/quorum"
+)
+
+// quorumPlan is how this node takes part in the metadata quorum, from
+// process.roles, controller.quorum.voters and controller.listener.names.
+type quorumPlan struct {
+	voters    []int32
+	peers     map[int32]string // controller address by voter id
+	clusterID string
+	listen    string // controller listener address; "" for a quorum of one
+}
+
+// multi reports whether the quorum has other voters than this node.
+func (p *quorumPlan) multi() bool { return len(p.voters) > 1 }
+
+// planQuorum checks the quorum settings. A quorum of one (no voters, or
+// only this node) needs no controller listener. Nodes with only one of
+// the roles are not supported yet.
+func planQuorum(cfg *config.Broker) (*quorumPlan, error) {
+	roles := slices.Sorted(slices.Values(cfg.ProcessRoles))
+	if !slices.Equal(slices.Compact(roles), []string{"broker", "controller"}) {
+		return nil, fmt.Errorf("process.roles=%s: only combined nodes (broker,controller) are supported so far", strings.Join(cfg.ProcessRoles, ","))
+	}
+	p := &quorumPlan{peers: map[int32]string{}, clusterID: cfg.ClusterID}
+	for _, s := range cfg.ControllerQuorumVoters {
+		v, err := config.ParseVoter(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("controller.quorum.voters: %w", err)
+		}
+		if _, dup := p.peers[v.ID]; dup {
+			return nil, fmt.Errorf("controller.quorum.voters names node %d twice", v.ID)
+		}
+		p.voters = append(p.voters, v.ID)
+		p.peers[v.ID] = net.JoinHostPort(v.Host, strconv.Itoa(v.Port))
+	}
+	if len(p.voters) == 0 {
+		return p, nil
+	}
+	self, ok := p.peers[cfg.NodeID]
+	if !ok {
+		return nil, fmt.Errorf("node.id %d is not in controller.quorum.voters (%s); a combined node must be a voter", cfg.NodeID, strings.Join(cfg.ControllerQuorumVoters, ","))
+	}
+	if !p.multi() {
+		return p, nil
+	}
+	p.listen = self
+	ls, err := parseListeners(cfg.Listeners)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		if isController(cfg, l.name) {
+			p.listen = net.JoinHostPort(l.host, strconv.Itoa(l.port))
+			break
+		}
+	}
+	if p.clusterID == "" {
+		p.clusterID = derivedClusterID(cfg.ControllerQuorumVoters)
+	}
+	return p, nil
+}
+
+// isController reports whether listener name is a controller listener.
+func isController(cfg *config.Broker, name string) bool {
+	for _, n := range cfg.ControllerListenerNames {
+		if strings.EqualFold(strings.TrimSpace(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// derivedClusterID is the cluster id of a quorum bootstrapped without
+// cluster.id: a hash of the voter list, so every voter computes the same
+// one (they must agree on the first snapshot), in Kafka's 22-character
+// base64url form.
+func derivedClusterID(voters []string) string {
+	v := make([]string, len(voters))
+	for i, s := range voters {
+		v[i] = strings.TrimSpace(s)
+	}
+	slices.Sort(v)
+	sum := sha256.Sum256([]byte("gregor cluster " + strings.Join(v, ",")))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// startQuorum starts the metadata node, and with other voters the
+// controller listener and transport first.
+func (b *Broker) startQuorum(plan *quorumPlan) error {
+	mc := metadata.Config{
+		NodeID: b.static.NodeID, Dir: filepath.Join(b.dataDir, "meta"), FS: b.fs,
+		Logger: b.logger.With("component", "metadata"), ClusterID: plan.clusterID,
+	}
+	if plan.multi() {
+		ln, err := net.Listen("tcp", plan.listen)
+		if err != nil {
+			return fmt.Errorf("controller listener %s: %w (check controller.quorum.voters / controller.listener.names)", plan.listen, err)
+		}
+		b.quorum = quorum.New(quorum.Config{
+			NodeID: b.static.NodeID, ClusterID: plan.clusterID, Listener: ln, Peers: plan.peers,
+			Logger: b.logger,
+		})
+		mc.Transport, mc.Voters = b.quorum, plan.voters
+		mc.SessionTimeout = time.Duration(b.static.BrokerSessionTimeoutMs) * time.Millisecond
+	}
+	var err error
+	if b.meta, err = metadata.Start(mc); err != nil {
+		return fmt.Errorf("start metadata quorum in %s: %w", mc.Dir, err)
+	}
+	if b.quorum != nil {
+		b.quorum.Start(b.meta)
+	}
+	return nil
+}
+
+// startSession registers this broker in a multi-voter quorum in the
+// background (the quorum may not have a leader yet) and heartbeats.
+func (b *Broker) startSession(reg metadata.BrokerRegistration) error {
+	if _, err := rand.Read(reg.IncarnationID[:]); err != nil {
+		return fmt.Errorf("incarnation id: %w", err)
+	}
+	b.session = b.meta.StartSession(reg, time.Duration(b.static.BrokerHeartbeatIntervalMs)*time.Millisecond)
+	return nil
+}
+
+// Registered is closed once this broker's registration is in the
+// metadata image (at once for a quorum of one, which registers in Start).
+func (b *Broker) Registered() <-chan struct{} {
+	if b.session != nil {
+		return b.session.Registered()
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
+}
+
+// Meta returns the metadata node (for tests and the CLI's diagnostics).
+func (b *Broker) Meta() *metadata.Node { return b.meta }
+
+// shutdownSession does the controlled shutdown of a multi-voter node:
+// the broker is fenced in the metadata log before it stops serving.
+func (b *Broker) shutdownSession() error {
+	if b.session == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.session.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, metadata.ErrNotLeader) {
+		b.logger.Warn("controlled shutdown not committed; the controller will fence this broker after broker.session.timeout.ms", "err", err)
+		return nil
+	}
+	return err
+}
