@@ -19,6 +19,8 @@ type serveFlags struct {
 	advertise  string
 	dataDir    string
 	nodeID     int
+	voters     string
+	ctlListen  string
 	overrides  []string
 	logLevel   string
 }
@@ -42,6 +44,8 @@ GREGOR_LOG_RETENTION_MS), and flags, in increasing precedence.`,
 	fl.StringVar(&f.advertise, "advertise", "", "address clients should connect to, host:port (sets advertised.listeners)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory (sets log.dirs)")
 	fl.IntVar(&f.nodeID, "node-id", -1, "node id (sets node.id)")
+	fl.StringVar(&f.voters, "controller-voters", "", "the metadata quorum's voters, id@host:port,... (sets controller.quorum.voters)")
+	fl.StringVar(&f.ctlListen, "controller-listen", "", "address for the quorum's traffic, host:port (adds CONTROLLER://host:port to listeners); default: this node's entry in --controller-voters")
 	fl.StringArrayVar(&f.overrides, "override", nil, "set any property, name=value (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
@@ -58,6 +62,17 @@ func (f *serveFlags) properties() (map[string]string, error) {
 	}
 	if f.listen != "" {
 		m["listeners"] = "PLAINTEXT://" + f.listen
+	}
+	if f.voters != "" {
+		m["controller.quorum.voters"] = f.voters
+	}
+	if f.ctlListen != "" {
+		ls := m["listeners"]
+		if ls == "" {
+			ls = "PLAINTEXT://localhost:9092"
+		}
+		m["listeners"] = ls + ",CONTROLLER://" + f.ctlListen
+		m["controller.listener.names"] = "CONTROLLER"
 	}
 	if f.advertise != "" {
 		m["advertised.listeners"] = "PLAINTEXT://" + f.advertise

@@ -161,7 +161,10 @@ func (b *Broker) shutdownSession() error {
 	if b.session == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Without a quorum (the other voters gone) it cannot commit: wait at
+	// most half a session, the controller fences the broker anyway.
+	wait := min(5*time.Second, time.Duration(b.static.BrokerSessionTimeoutMs)*time.Millisecond/2)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	err := b.session.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, metadata.ErrNotLeader) {
