@@ -41,7 +41,18 @@
 // means the files under Config.Dir are inconsistent beyond a torn WAL
 // tail, which recovery cuts silently (it was never acknowledged).
 //
-// Today a quorum is a single voter that campaigns at Start; see
-// docs/metadata.md for the storage format and what multi-node quorums
-// will add.
+// # Quorums
+//
+// A quorum of one (no Config.Voters) campaigns at Start and needs no
+// transport. With several voters, every node bootstraps the same first
+// snapshot (Config.Voters, Config.ClusterID), messages travel through
+// Config.Transport and come in through Step, ReceiveHeartbeat and the
+// Report methods (never blocking), and proposals work on every node:
+// Raft forwards a follower's to the leader. Session is a broker's
+// registration, heartbeats and controlled shutdown; with
+// Config.SessionTimeout set, the leader fences brokers whose heartbeats
+// stop (Broker.Fenced). See docs/metadata.md for the protocol, the storage
+// format and the failure cases.
+//
+// Goroutines: one driver per Node, and one per Session.
 package metadata
