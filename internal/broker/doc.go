@@ -10,5 +10,11 @@
 //     fsync-before-ack have anything to do);
 //   - the flush ticker (log.flush.interval.ms), only when it is set.
 //
+// With several voters in controller.quorum.voters (cluster.go) the node
+// also binds the controller listener, runs the quorum transport
+// (internal/quorum) and a metadata.Session that registers the broker in
+// the background and heartbeats; Close starts with the controlled
+// shutdown. A quorum of one does none of this.
+//
 // Close stops them in reverse order of start and waits for all of them.
 package broker
