@@ -150,6 +150,9 @@ func startMember(t *testing.T, e *etl, addr, topic, group, name string, opts ...
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(),
 		kgo.SessionTimeout(3 * time.Second), kgo.HeartbeatInterval(100 * time.Millisecond),
 		kgo.RebalanceTimeout(10 * time.Second), kgo.ClientID(name),
+		// A short long-poll: a cooperative member's fetch already
+		// waiting does not include partitions added meanwhile.
+		kgo.FetchMaxWait(250 * time.Millisecond),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { e.assigned(name, ps) }),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, ps map[string][]int32) {
 			if err := cl.CommitUncommittedOffsets(ctx); err != nil {

@@ -56,7 +56,7 @@ func (g *Classic) joinKnown(now time.Time, req JoinRequest) (*JoinResponse, Outp
 		}
 	}
 	if _, ok := g.pending[req.MemberID]; ok {
-		if g.full() {
+		if g.limits.MaxSize > 0 && len(g.members) >= g.limits.MaxSize {
 			delete(g.pending, req.MemberID)
 			return errJoin(kerr.GroupMaxSizeReached, req.MemberID), Output{}
 		}
@@ -129,9 +129,9 @@ func (g *Classic) addMember(now time.Time, req JoinRequest, id string) (*JoinRes
 }
 
 // replaceStatic gives a restarted static member a new member id (KIP-345):
-// the old id is fenced and, when the group is stable and the subscription
-// unchanged, the member gets the current generation back without a
-// rebalance.
+// the old id is fenced and, when the group is stable and its selected
+// protocol would not change, the member gets the current generation and
+// assignment back without a rebalance.
 func (g *Classic) replaceStatic(now time.Time, req JoinRequest, oldID string) (*JoinResponse, Output) {
 	var out Output
 	old := g.members[oldID]
@@ -150,9 +150,11 @@ func (g *Classic) replaceStatic(now time.Time, req JoinRequest, oldID string) (*
 	if g.leader == oldID {
 		g.leader = old.ID
 	}
-	changed := !sameProtocols(old.Protocols, req.Protocols)
 	switch {
-	case g.state == Stable && !changed:
+	case g.state == Stable && g.keepsProtocol(old, req.Protocols):
+		// Kafka's rule: no rebalance unless the selected protocol
+		// would change; the new metadata is kept for the next one.
+		old.Protocols = req.Protocols
 		old.SessionTimeout, old.RebalanceTimeout = req.SessionTimeout, req.RebalanceTimeout
 		old.ClientID, old.ClientHost = req.ClientID, req.ClientHost
 		old.deadline = now.Add(old.SessionTimeout)
@@ -171,6 +173,16 @@ func (g *Classic) replaceStatic(now time.Time, req JoinRequest, oldID string) (*
 		out.merge(g.tryCompleteJoin(now))
 	}
 	return nil, out
+}
+
+// keepsProtocol reports whether member m switching to protos leaves the
+// group's selected protocol unchanged.
+func (g *Classic) keepsProtocol(m *Member, protos []Protocol) bool {
+	prev := m.Protocols
+	m.Protocols = protos
+	same := g.selectProtocol() == g.protocol
+	m.Protocols = prev
+	return same
 }
 
 // prepareRebalance moves the group to PreparingRebalance (from Empty,
