@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -257,9 +256,6 @@ func TestE2EUntilEndStops(t *testing.T) {
 }
 
 func TestE2EConsumeGroupCommits(t *testing.T) {
-	if os.Getenv("GREGOR_E2E_BROKERS") == "" {
-		t.Skip("Gregor does not serve consumer groups (OffsetCommit/OffsetFetch) yet: the consumer groups issue")
-	}
 	e := newE2E(t)
 	topic := e.createTopic("group", 1)
 	e.ok(strings.Repeat("v\n", 100), "produce", topic)
