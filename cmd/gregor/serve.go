@@ -23,6 +23,7 @@ type serveFlags struct {
 	ctlListen  string
 	overrides  []string
 	logLevel   string
+	pprof      string
 }
 
 // newServeCmd returns the `gregor serve` command, which runs a broker.
@@ -48,6 +49,7 @@ GREGOR_LOG_RETENTION_MS), and flags, in increasing precedence.`,
 	fl.StringVar(&f.ctlListen, "controller-listen", "", "address for the quorum's traffic, host:port (adds CONTROLLER://host:port to listeners); default: this node's entry in --controller-voters")
 	fl.StringArrayVar(&f.overrides, "override", nil, "set any property, name=value (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&f.pprof, "pprof", "", "serve Go's pprof endpoints (/debug/pprof/) on this host:port, for profiling")
 	return cmd
 }
 
@@ -106,6 +108,14 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	b, err := broker.Start(cfg, broker.Options{Logger: logger})
 	if err != nil {
 		return err
+	}
+	if f.pprof != "" {
+		stopPprof, err := servePprof(f.pprof, logger)
+		if err != nil {
+			b.Close()
+			return err
+		}
+		defer stopPprof()
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "gregor %s: broker %d listening on %s, data in %s\n", version, cfg.NodeID, b.Addr(), b.DataDir())
 	<-cmd.Context().Done()

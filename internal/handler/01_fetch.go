@@ -26,7 +26,11 @@ package handler
 // the partitions' high-watermark notifications (never by polling).
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
 	"math"
+	"net"
 	"reflect"
 	"time"
 
@@ -53,21 +57,105 @@ func (h *handlers) fetch(r *Request) Reply {
 	f := h.newFetchState(r, req)
 	waitOn, total, errored := f.fill(resp)
 	if errored || total >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(waitOn) == 0 {
-		return Now(resp)
+		return Now(partedFetch{resp})
 	}
 	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	return Later(func() kmsg.Response {
 		for {
 			if !f.wait(waitOn, deadline) {
 				f.fill(resp)
-				return resp
+				return partedFetch{resp}
 			}
 			waitOn, total, errored = f.fill(resp)
 			if errored || total >= int(req.MinBytes) {
-				return resp
+				return partedFetch{resp}
 			}
 		}
 	})
+}
+
+// partedFetch is a FetchResponse that the server writes without copying
+// its record batches into the frame (server.PartedResponse): each batch
+// slice, already a copy read from the segment, goes to the socket as is.
+type partedFetch struct{ *kmsg.FetchResponse }
+
+// partedMin is the smallest record set written as its own part; smaller
+// ones are cheaper to copy than to hand to writev separately.
+const partedMin = 4 << 10
+
+// fetchMarker stands in for a record set while the rest of the response is
+// encoded by kmsg; random, so it cannot occur in the encoded fields (the
+// split checks anyway and falls back to a plain encoding).
+var fetchMarker = func() (m [16]byte) {
+	rand.Read(m[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return m
+}()
+
+// AppendParts encodes the response with kmsg, every large record set
+// replaced by the marker, then splits the encoding at the markers and
+// puts each record set, with its real length prefix, between the runs.
+func (p partedFetch) AppendParts(dst []byte) net.Buffers {
+	var sets [][]byte
+	for ti := range p.Topics {
+		for pi := range p.Topics[ti].Partitions {
+			sp := &p.Topics[ti].Partitions[pi]
+			if len(sp.RecordBatches) >= partedMin {
+				sets = append(sets, sp.RecordBatches)
+				sp.RecordBatches = fetchMarker[:]
+			}
+		}
+	}
+	enc := p.AppendTo(dst)
+	i := 0
+	for ti := range p.Topics {
+		for pi := range p.Topics[ti].Partitions {
+			if sp := &p.Topics[ti].Partitions[pi]; len(sp.RecordBatches) == len(fetchMarker) && &sp.RecordBatches[0] == &fetchMarker[0] {
+				sp.RecordBatches = sets[i]
+				i++
+			}
+		}
+	}
+	if len(sets) == 0 {
+		return net.Buffers{enc}
+	}
+	if parts, ok := splitAtMarkers(enc, sets, p.IsFlexible()); ok {
+		return parts
+	}
+	return net.Buffers{p.AppendTo(dst[:0])}
+}
+
+// splitAtMarkers cuts enc at each marker (and its length prefix: an int32,
+// or a uvarint of length+1 when flexible) and interleaves the record sets
+// with their own prefixes. The new prefix is written over the old prefix
+// and marker, which are at least as long.
+func splitAtMarkers(enc []byte, sets [][]byte, flexible bool) (net.Buffers, bool) {
+	prefix := 4
+	if flexible {
+		prefix = 1 // uvarint(16+1)
+	}
+	parts := make(net.Buffers, 0, 2*len(sets)+1)
+	rest := enc
+	for _, set := range sets {
+		at := bytes.Index(rest, fetchMarker[:])
+		if at < prefix {
+			return nil, false
+		}
+		if flexible && rest[at-1] != 16+1 || !flexible && binary.BigEndian.Uint32(rest[at-4:]) != 16 {
+			return nil, false
+		}
+		head := rest[:at-prefix]
+		if flexible {
+			head = binary.AppendUvarint(head, uint64(len(set))+1)
+		} else {
+			head = binary.BigEndian.AppendUint32(head, uint32(len(set)))
+		}
+		parts = append(parts, head, set)
+		rest = rest[at+len(fetchMarker):]
+	}
+	if bytes.Contains(rest, fetchMarker[:]) {
+		return nil, false
+	}
+	return append(parts, rest), true
 }
 
 // fetchState is one fetch request's resolved partitions.

@@ -148,8 +148,13 @@ func (c *conn) writeLoop() {
 		if resp == nil {
 			continue
 		}
-		buf = appendResponse(buf[:0], p.correlationID, resp)
-		if _, err := bw.Write(buf); err != nil {
+		if pr, ok := resp.(PartedResponse); ok {
+			err = writeParted(bw, c.nc, buf, p.correlationID, pr)
+		} else {
+			buf = appendResponse(buf[:0], p.correlationID, resp)
+			_, err = bw.Write(buf)
+		}
+		if err != nil {
 			c.nc.Close()
 			c.drain()
 			return

@@ -9,6 +9,11 @@
 // waiting for fsync, a fetch waiting for data); the writer resolves and
 // writes responses strictly in request order, as every Kafka client requires.
 //
+// A response that implements PartedResponse (a fetch) is written as its
+// header followed by its body parts in one vectored write, so its record
+// batches go from the buffers the log read them into straight to the
+// socket, without a copy into the response frame.
+//
 // Bad input closes only the connection that sent it, with a log line: a
 // frame larger than socket.request.max.bytes, a truncated header, an unknown
 // API key, a version outside the served range (except ApiVersions, which is
