@@ -82,6 +82,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newTopicCmd(g),
 		newProduceCmd(g),
 		newConsumeCmd(g),
+		newGroupCmd(g),
 		newVersionCmd(),
 		newBenchCmd(g),
 	)
