@@ -51,7 +51,7 @@ type Broker struct {
 
 // Start opens the data directory and starts serving. It returns once the
 // listeners accept connections.
-func Start(cfg *config.Broker, opts Options) (b *Broker, err error) {
+func Start(cfg *config.Broker, opts Options) (*Broker, error) {
 	if opts.FS == nil {
 		opts.FS = fs.OS{}
 	}
@@ -61,40 +61,48 @@ func Start(cfg *config.Broker, opts Options) (b *Broker, err error) {
 	if len(cfg.LogDirs) != 1 {
 		return nil, fmt.Errorf("log.dirs has %d directories; Gregor supports exactly one for now", len(cfg.LogDirs))
 	}
-	b = &Broker{static: cfg, dataDir: cfg.LogDirs[0], fs: opts.FS, logger: opts.Logger, stop: make(chan struct{})}
+	b := &Broker{static: cfg, dataDir: cfg.LogDirs[0], fs: opts.FS, logger: opts.Logger, stop: make(chan struct{})}
 	b.effective.Store(cfg)
-	defer func() {
-		if err != nil {
-			b.Close()
-		}
-	}()
+	if err := b.start(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// start brings the broker up; on error, Close releases what it started.
+func (b *Broker) start() error {
+	cfg := b.static
 	if err := b.fs.MkdirAll(b.dataDir); err != nil {
-		return nil, fmt.Errorf("create data dir %s: %w (set log.dirs to a writable directory)", b.dataDir, err)
+		return fmt.Errorf("create data dir %s: %w (set log.dirs to a writable directory)", b.dataDir, err)
 	}
 	if _, isOS := b.fs.(fs.OS); isOS {
-		if b.unlock, err = lockDir(b.dataDir); err != nil {
-			return nil, err
+		unlock, err := lockDir(b.dataDir)
+		if err != nil {
+			return err
 		}
+		b.unlock = unlock
 	}
 	plan, err := planQuorum(cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.startQuorum(plan); err != nil {
-		return nil, err
+		return err
 	}
 	lns, err := b.listen()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.register(lns, plan); err != nil {
 		closeAll(lns)
-		return nil, err
+		return err
 	}
 	b.parts = partition.NewManager(b.fs, b.dataDir, cfg.NodeID, b.logger)
 	if err := b.apply(); err != nil {
-		closeAll(lns)
-		return nil, fmt.Errorf("open partitions: %w", err)
+		// Serve what opened; the rest answer NOT_LEADER_OR_FOLLOWER
+		// and the error names each partition that failed.
+		b.logger.Error("some partitions could not be opened", "err", err)
 	}
 	if err := b.parts.RemoveOrphans(); err != nil {
 		b.logger.Error("removing partitions of deleted topics failed", "err", err)
@@ -110,12 +118,12 @@ func Start(cfg *config.Broker, opts Options) (b *Broker, err error) {
 	})
 	for _, ln := range lns {
 		if err := b.srv.Serve(ln); err != nil {
-			return nil, err
+			return err
 		}
 		b.addrs = append(b.addrs, ln.Addr())
 	}
 	b.startLoops()
-	return b, nil
+	return nil
 }
 
 func closeAll(lns []net.Listener) {

@@ -457,3 +457,12 @@ func TestBrokerConfigsDynamic(t *testing.T) {
 		t.Fatal("changing node.id at run time was accepted")
 	}
 }
+
+func TestSecondBrokerOnSameDirFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	brokertest.Start(t, brokertest.Options{Dir: dir})
+	_, err := brokertest.TryStart(t, brokertest.Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "in use by another broker") {
+		t.Fatalf("second broker on the same data dir: %v, want an error naming the lock", err)
+	}
+}

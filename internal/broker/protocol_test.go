@@ -1,8 +1,12 @@
 package broker_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -190,4 +194,91 @@ func pinned(t *testing.T, addr string, key, v int16, opts ...kgo.Opt) *kgo.Clien
 	vs := kversion.Stable()
 	vs.SetMaxKeyVersion(key, v)
 	return newClient(t, addr, append(opts, kgo.MaxVersions(vs))...)
+}
+
+// TestHostileRequests: requests a client could send to exhaust or crash
+// the broker get Kafka's error and nothing else.
+func TestHostileRequests(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{})
+	cl := newClient(t, b.Addr())
+	create := kmsg.NewPtrCreateTopicsRequest()
+	for i, idx := range []int32{-1, 1 << 30} {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = fmt.Sprintf("assign-%d", i), -1, -1
+		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		a.Partition, a.Replicas = idx, []int32{1}
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, a)
+		create.Topics = append(create.Topics, rt)
+	}
+	huge := kmsg.NewCreateTopicsRequestTopic()
+	huge.Topic, huge.NumPartitions, huge.ReplicationFactor = "huge", 1<<20, 1
+	create.Topics = append(create.Topics, huge)
+	resp, err := create.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int16{kerr.InvalidReplicaAssignment.Code, kerr.InvalidReplicaAssignment.Code, kerr.PolicyViolation.Code} {
+		if got := resp.Topics[i].ErrorCode; got != want {
+			t.Errorf("%s: error %d, want %d", resp.Topics[i].Topic, got, want)
+		}
+	}
+
+	createTopic(t, kadm.NewClient(cl), "cursor", 2, nil)
+	dtp := kmsg.NewPtrDescribeTopicPartitionsRequest()
+	dtp.Topics = []kmsg.DescribeTopicPartitionsRequestTopic{{Topic: "cursor"}}
+	dtp.Cursor = &kmsg.DescribeTopicPartitionsRequestCursor{Topic: "cursor", Partition: -5}
+	dresp, err := dtp.RequestWith(ctxT(t), cl)
+	if err != nil || len(dresp.Topics) != 1 || len(dresp.Topics[0].Partitions) != 2 {
+		t.Fatalf("negative cursor: %v %+v", err, dresp)
+	}
+
+	prod := kmsg.NewPtrProduceRequest()
+	prod.Acks = 2
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "cursor"
+	rt.Partitions = []kmsg.ProduceRequestTopicPartition{{Partition: 0}}
+	prod.Topics = append(prod.Topics, rt)
+	prod.SetVersion(9)
+	presp := kmsg.NewPtrProduceResponse()
+	presp.SetVersion(9)
+	// kgo rewrites acks to its own setting, so this goes on a raw socket.
+	if err := presp.ReadFrom(rawRequest(t, b.Addr(), prod)); err != nil {
+		t.Fatal(err)
+	}
+	if got := presp.Topics[0].Partitions[0].ErrorCode; got != kerr.InvalidRequiredAcks.Code {
+		t.Fatalf("acks=2: error %d, want INVALID_REQUIRED_ACKS", got)
+	}
+}
+
+// rawRequest sends req (at its set version) on a new connection and
+// returns the response body.
+func rawRequest(t *testing.T, addr string, req kmsg.Request) []byte {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hdr := binary.BigEndian.AppendUint16(nil, uint16(req.Key()))
+	hdr = binary.BigEndian.AppendUint16(hdr, uint16(req.GetVersion()))
+	hdr = binary.BigEndian.AppendUint32(hdr, 42)
+	hdr = binary.BigEndian.AppendUint16(hdr, 0) // empty client id
+	if req.IsFlexible() {
+		hdr = append(hdr, 0)
+	}
+	body := req.AppendTo(hdr)
+	frame := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	if _, err := c.Write(append(frame, body...)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := readFrame(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := 8 // size and correlation id
+	if req.IsFlexible() {
+		skip++ // the response header's empty tag section
+	}
+	return resp[skip:]
 }

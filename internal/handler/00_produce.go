@@ -43,6 +43,9 @@ func (h *handlers) produce(r *Request) Reply {
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	resp.SetVersion(r.Version)
 	now := h.env.now()
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		return Now(produceError(req, resp, kerr.InvalidRequiredAcks))
+	}
 	var waits []appended
 	failed := false
 	for _, rt := range req.Topics {
@@ -201,4 +204,19 @@ func setRecordErrors(sp *kmsg.ProduceResponseTopicPartition, err error) {
 		e.ErrorMessage = &re.Message
 		sp.ErrorRecords = append(sp.ErrorRecords, e)
 	}
+}
+
+// produceError answers every partition of req with e.
+func produceError(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, e *kerr.Error) *kmsg.ProduceResponse {
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = rp.Partition, e.Code
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
 }

@@ -14,6 +14,8 @@ package handler
 // validate_only runs every check and writes nothing.
 
 import (
+	"fmt"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -42,12 +44,13 @@ func (h *handlers) createTopics(r *Request) Reply {
 			continue
 		}
 		t := &topicRequest{name: rt.Topic, partitions: rt.NumPartitions, replicationFactor: rt.ReplicationFactor, configs: map[string]string{}}
-		for _, a := range rt.ReplicaAssignment {
-			for int(a.Partition) >= len(t.assignments) {
-				t.assignments = append(t.assignments, nil)
-			}
-			t.assignments[a.Partition] = a.Replicas
+		assignments, msg := assignmentsByIndex(rt.ReplicaAssignment)
+		if msg != "" {
+			fail(kerr.InvalidReplicaAssignment, msg)
+			resp.Topics = append(resp.Topics, st)
+			continue
 		}
+		t.assignments = assignments
 		for _, c := range rt.Configs {
 			if c.Value != nil {
 				t.configs[c.Name] = *c.Value
@@ -62,7 +65,7 @@ func (h *handlers) createTopics(r *Request) Reply {
 		if !req.ValidateOnly {
 			topic, err := h.createTopic(ctx, t)
 			if err != nil {
-				fail(kerr.ErrorForCode(code(h.log, "CreateTopics", err, kerr.RequestTimedOut)).(*kerr.Error), err.Error())
+				fail(kerr.ErrorForCode(code(h.log, "CreateTopics", err, kerr.KafkaStorageError)).(*kerr.Error), err.Error())
 				resp.Topics = append(resp.Topics, st)
 				continue
 			}
@@ -77,4 +80,20 @@ func (h *handlers) createTopics(r *Request) Reply {
 		resp.Topics = append(resp.Topics, st)
 	}
 	return Now(resp)
+}
+
+// assignmentsByIndex orders explicit replica assignments by partition
+// index; the indexes must be exactly 0..n-1, each once.
+func assignmentsByIndex(in []kmsg.CreateTopicsRequestTopicReplicaAssignment) ([][]int32, string) {
+	if len(in) == 0 {
+		return nil, ""
+	}
+	out := make([][]int32, len(in))
+	for _, a := range in {
+		if a.Partition < 0 || int(a.Partition) >= len(in) || out[a.Partition] != nil {
+			return nil, fmt.Sprintf("assignments must cover partitions 0 to %d exactly once; got partition %d", len(in)-1, a.Partition)
+		}
+		out[a.Partition] = a.Replicas
+	}
+	return out, ""
 }

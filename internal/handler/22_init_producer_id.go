@@ -33,7 +33,9 @@ func (h *handlers) initProducerID(r *Request) Reply {
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 		return Now(resp)
 	}
-	id, err := h.pids.next(r.Ctx)
+	ctx, cancel := timeout(r.Ctx, 0)
+	defer cancel()
+	id, err := h.pids.next(ctx)
 	if err != nil {
 		resp.ErrorCode = code(h.log, "InitProducerId", err, kerr.CoordinatorNotAvailable)
 		return Now(resp)

@@ -22,7 +22,6 @@ func (h *handlers) describeConfigs(r *Request) Reply {
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	resp.SetVersion(r.Version)
 	cfg := h.env.Config()
-	img := h.image()
 	for _, rr := range req.Resources {
 		sr := kmsg.NewDescribeConfigsResponseResource()
 		sr.ResourceType, sr.ResourceName = rr.ResourceType, rr.ResourceName
@@ -35,7 +34,7 @@ func (h *handlers) describeConfigs(r *Request) Reply {
 		var entries []config.Entry
 		switch {
 		case rr.ResourceType == resourceTopic:
-			entries = cfg.DescribeTopic(img.Topics[rr.ResourceName].Configs, rr.ConfigNames)
+			entries = cfg.DescribeTopic(t.overrides, rr.ConfigNames)
 		case rr.ResourceName == "":
 			// The cluster-wide default resource holds only what was
 			// set dynamically for it.

@@ -39,6 +39,7 @@ func (h *handlers) createPartitions(r *Request) Reply {
 				e, msg = kerr.ErrorForCode(code(h.log, "CreatePartitions", err, kerr.RequestTimedOut)).(*kerr.Error), err.Error()
 			} else if err := h.env.Reconcile(); err != nil {
 				h.log.Error("opening new partitions failed", "topic", rt.Topic, "err", err)
+				e, msg = kerr.KafkaStorageError, "the partitions were created but could not be opened on this broker: "+err.Error()
 			}
 		}
 		if e != nil {
@@ -60,6 +61,8 @@ func (h *handlers) checkNewPartitions(rt kmsg.CreatePartitionsRequestTopic, coun
 		return kerr.UnknownTopicOrPartition, "topic " + rt.Topic + " does not exist"
 	case int(rt.Count) <= len(t.Partitions):
 		return kerr.InvalidPartitions, fmt.Sprintf("topic %s has %d partitions; the new count %d must be larger", rt.Topic, len(t.Partitions), rt.Count)
+	case int(rt.Count)-len(t.Partitions) > maxPartitionsPerRequest:
+		return kerr.PolicyViolation, fmt.Sprintf("%d new partitions in one request; at most %d may be created at once", int(rt.Count)-len(t.Partitions), maxPartitionsPerRequest)
 	case rt.Assignment != nil && len(rt.Assignment) != int(rt.Count)-len(t.Partitions):
 		return kerr.InvalidReplicaAssignment, fmt.Sprintf("%d assignments for %d new partitions", len(rt.Assignment), int(rt.Count)-len(t.Partitions))
 	}

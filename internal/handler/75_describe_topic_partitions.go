@@ -38,7 +38,7 @@ func (h *handlers) describeTopicPartitions(r *Request) Reply {
 	}
 	startTopic, startPartition := "", int32(0)
 	if req.Cursor != nil {
-		startTopic, startPartition = req.Cursor.Topic, req.Cursor.Partition
+		startTopic, startPartition = req.Cursor.Topic, max(req.Cursor.Partition, 0)
 	}
 	for _, name := range names {
 		if name < startTopic {

@@ -46,6 +46,11 @@ func collidingTopic(img *metadata.Image, name string) string {
 	return ""
 }
 
+// maxPartitionsPerRequest bounds the partitions one CreateTopics or
+// CreatePartitions operation may add, as Kafka's controller does (10,000
+// records per operation), so a single request cannot exhaust the broker.
+const maxPartitionsPerRequest = 10000
+
 // topicRequest is a topic to create, from CreateTopics or auto-creation.
 type topicRequest struct {
 	name              string
@@ -93,6 +98,9 @@ func (h *handlers) checkTopic(img *metadata.Image, cfg *config.Broker, t *topicR
 	if t.partitions <= 0 {
 		return kerr.InvalidPartitions, fmt.Sprintf("partition count %d must be positive (or -1 for num.partitions)", t.partitions)
 	}
+	if t.partitions > maxPartitionsPerRequest {
+		return kerr.PolicyViolation, fmt.Sprintf("%d partitions in one request; at most %d may be created at once", t.partitions, maxPartitionsPerRequest)
+	}
 	if t.replicationFactor <= 0 {
 		return kerr.InvalidReplicationFactor, fmt.Sprintf("replication factor %d must be positive (or -1 for default.replication.factor)", t.replicationFactor)
 	}
@@ -120,6 +128,7 @@ func (h *handlers) createTopic(ctx context.Context, t *topicRequest) (*metadata.
 	}
 	if err := h.env.Reconcile(); err != nil {
 		h.log.Error("opening the partitions of a new topic failed", "topic", t.name, "err", err)
+		return topic, fmt.Errorf("topic %s was created but its partitions could not be opened on this broker: %w", t.name, err)
 	}
 	return topic, nil
 }
