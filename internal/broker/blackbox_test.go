@@ -28,7 +28,9 @@ func TestBlackBox(t *testing.T) {
 		needs  []string // a binary, or a python module prefixed with "py:"
 	}{
 		{"kcat", "kcat.sh", []string{"kcat"}},
+		{"kcat-group", "kcat_group.sh", []string{"kcat"}},
 		{"confluent-kafka", "confluent.py", []string{"py:confluent_kafka"}},
+		{"confluent-kafka-group", "confluent_group.py", []string{"py:confluent_kafka"}},
 		{"kafka-python", "kafka_python.py", []string{"py:kafka"}},
 	}
 	for _, tc := range cases {
