@@ -45,7 +45,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "directory for results.md, results.json and plot.png (default: ../docs/benchmarks, none with --quick)")
 	flag.StringVar(&o.only, "peers", "", "comma-separated peers to run (default all)")
 	flag.StringVar(&o.work, "work", "", "directory for binaries and broker data (default a temporary one, on the disk under test)")
-	flag.StringVar(&o.gregor, "gregor", "", "use this gregor binary instead of building ../cmd/gregor (e.g. an older build, for before/after figures)")
+	flag.StringVar(&o.gregor, "gregor", "", "serve with this gregor binary instead of the one built from ../cmd/gregor (e.g. an older build, for before/after figures); the generator is always the new build")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -77,6 +77,11 @@ func run(ctx context.Context, o options, stdout, stderr *os.File) error {
 		}
 		defer os.RemoveAll(work)
 	}
+	nofile, err := raiseFileLimit(uint64(4*sz.bigParts + 4096))
+	if err != nil {
+		return fmt.Errorf("raising the open file limit: %w", err)
+	}
+	log("open file limit %d", nofile)
 	bins, err := build(ctx, work, o.gregor, log)
 	if err != nil {
 		return err
@@ -149,8 +154,9 @@ func build(ctx context.Context, work, gregor string, log logf) (binaries, error)
 		{"-C", root, "-o", b.natsServer, "./natspeer"},
 		{"-C", root, "-o", b.natsBench, "./natsbench"},
 	}
+	b.broker = b.gregor
 	if gregor != "" {
-		b.gregor, steps = gregor, steps[1:]
+		b.broker = gregor
 	}
 	for _, s := range steps {
 		log("go build %s", strings.Join(s, " "))

@@ -31,12 +31,14 @@ type peer struct {
 }
 
 // binaries are the programs the harness builds before the first round.
-type binaries struct{ gregor, kfake, natsServer, natsBench string }
+// broker is the gregor that serves (gregor by default, --gregor to compare
+// an older build); gregor always runs the generator.
+type binaries struct{ gregor, broker, kfake, natsServer, natsBench string }
 
 func peers() []peer {
 	gregor := func(extra ...string) func(binaries, int, string) []string {
 		return func(b binaries, port int, dir string) []string {
-			return append([]string{b.gregor, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", dir, "--log-level", "warn"}, extra...)
+			return append([]string{b.broker, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", dir, "--log-level", "warn"}, extra...)
 		}
 	}
 	return []peer{
