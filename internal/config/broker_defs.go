@@ -119,7 +119,7 @@ var brokerDefs = []Def{
 	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Default: "false", Dynamic: true, Doc: "Default unclean.leader.election.enable: let an out-of-sync replica become leader (loses data).",
 		setBroker: bfield(func(b *Broker) *bool { return &b.UncleanLeaderElectionEnable })},
 	{Name: "compression.type", Type: TypeString, Default: "producer", Dynamic: true, Doc: "Default compression.type of topics.",
-		valid: compressionTypes, setBroker: bfield(func(b *Broker) *string { return &b.CompressionType })},
+		valid: compressionType(), setBroker: bfield(func(b *Broker) *string { return &b.CompressionType })},
 	{Name: "compression.gzip.level", Type: TypeInt, Default: "-1", Dynamic: true, Doc: "Default compression.gzip.level.",
 		valid: gzipLevel(), setBroker: bfield(func(b *Broker) *int32 { return &b.CompressionGzipLevel })},
 	{Name: "compression.lz4.level", Type: TypeInt, Default: "9", Dynamic: true, Doc: "Default compression.lz4.level.",

@@ -14,7 +14,7 @@ var topicDefs = []Def{
 		Doc: "The lz4 level used when compression.type=lz4 makes the broker recompress.", valid: between(1, 17),
 		setTopic: tfield(func(t *Topic) *int32 { return &t.CompressionLz4Level })},
 	{Name: "compression.type", Type: TypeString, Default: "producer", BrokerSynonym: "compression.type",
-		Doc: "The compression of stored batches: producer keeps what the producer sent; any other value makes the broker recompress batches that differ.", valid: compressionTypes,
+		Doc: "The compression of stored batches: producer keeps what the producer sent; other codecs (recompression) are not implemented yet.", valid: compressionType(),
 		setTopic: tfield(func(t *Topic) *string { return &t.CompressionType })},
 	{Name: "compression.zstd.level", Type: TypeInt, Default: "3", BrokerSynonym: "compression.zstd.level",
 		Doc: "The zstd level used when compression.type=zstd makes the broker recompress.", valid: between(-131072, 22),

@@ -14,7 +14,8 @@ func TestValidateTopicConfigs(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{nil, nil, nil},
-		{map[string]string{"retention.ms": "-1", "cleanup.policy": "delete", "compression.type": "zstd", "min.cleanable.dirty.ratio": "0.1"}, nil, nil},
+		{map[string]string{"retention.ms": "-1", "cleanup.policy": "delete", "compression.type": "producer", "min.cleanable.dirty.ratio": "0.1"}, nil, nil},
+		{map[string]string{"compression.type": "zstd"}, ErrNotSupported, []string{"compression.type=zstd", "does not recompress"}},
 		{map[string]string{"message.timestamp.type": "LogAppendTime", "remote.storage.enable": "false"}, nil, nil},
 		{map[string]string{"retention.ms": "-2"}, ErrInvalidValue, []string{"retention.ms", `"-2"`, "at least -1"}},
 		{map[string]string{"retention.ms": "abc"}, ErrInvalidValue, []string{"retention.ms", "LONG"}},

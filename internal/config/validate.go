@@ -144,6 +144,21 @@ func cleanupPolicy() *validator {
 	}}
 }
 
+// compressionType accepts Kafka's values but reports every codec other
+// than producer as not supported: the broker stores batches as the
+// producer compressed them and does not recompress yet.
+func compressionType() *validator {
+	return &validator{desc: "producer (recompression to uncompressed, zstd, lz4, snappy or gzip is not implemented yet)", check: func(v any) error {
+		if err := compressionTypes.check(v); err != nil {
+			return err
+		}
+		if s, _ := v.(string); s != "producer" {
+			return fmt.Errorf("%w: the broker does not recompress batches yet; use compression.type=producer and set the codec in the producer", ErrNotSupported)
+		}
+		return nil
+	}}
+}
+
 func clusterID() *validator {
 	return &validator{desc: "1-64 characters of [A-Za-z0-9_-]", check: func(v any) error {
 		s, _ := v.(string)

@@ -3,6 +3,7 @@ package fs
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 )
 
@@ -70,7 +71,32 @@ func (OS) RemoveAll(name string) error { return os.RemoveAll(name) }
 func (OS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
 
 // MkdirAll implements FS.
-func (OS) MkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
+// Each directory it creates is made durable by syncing its parent, so a
+// partition directory (and the fsynced files in it) survives power loss.
+func (o OS) MkdirAll(dir string) error {
+	dir = filepath.Clean(dir)
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !os.IsNotExist(err) {
+			return err
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := o.SyncDir(filepath.Dir(missing[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // ReadDir implements FS.
 func (OS) ReadDir(dir string) ([]string, error) {

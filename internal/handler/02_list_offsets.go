@@ -77,9 +77,13 @@ func (h *handlers) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicParti
 	case listEarliest, listLocalEarliest:
 		sp.Offset = o.LogStart
 	case listMaxTimestamp:
-		sp.Offset, sp.Timestamp = p.Log().MaxTimestamp()
-		if sp.Offset >= o.HighWatermark {
-			sp.Offset, sp.Timestamp = -1, -1
+		off, ts, err := p.Log().MaxTimestamp()
+		if err != nil {
+			sp.ErrorCode = code(h.log, "ListOffsets", err, kerr.KafkaStorageError)
+			return
+		}
+		if off >= 0 && off < o.HighWatermark {
+			sp.Offset, sp.Timestamp = off, ts
 		}
 	case listLastTieredOffset:
 		sp.Offset = -1
@@ -88,7 +92,12 @@ func (h *handlers) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicParti
 			sp.ErrorCode = kerr.InvalidRequest.Code
 			return
 		}
-		off, ts, ok := p.Log().OffsetForTimestamp(rp.Timestamp)
+		off, ts, ok, err := p.Log().OffsetForTimestamp(rp.Timestamp)
+		if err != nil {
+			// Never "no such record": the consumer would skip data.
+			sp.ErrorCode = code(h.log, "ListOffsets", err, kerr.KafkaStorageError)
+			return
+		}
 		if ok && off < o.HighWatermark {
 			sp.Offset, sp.Timestamp = off, ts
 		}

@@ -115,6 +115,26 @@ func batches(t testing.TB, b []byte) []record.Header {
 	return hs
 }
 
+// wholeBatches checks that b is a sequence of whole batches by their
+// headers (not their CRCs) and returns the headers.
+func wholeBatches(t testing.TB, b []byte) []record.Header {
+	t.Helper()
+	var hs []record.Header
+	for len(b) > 0 {
+		n := record.BatchSize(b)
+		if n < record.HeaderSize || n > len(b) {
+			t.Fatalf("read returned a partial batch: size %d of %d bytes", n, len(b))
+		}
+		h, err := record.ParseHeader(b[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+		b = b[n:]
+	}
+	return hs
+}
+
 // countFS counts fsyncs of .log files and can hold them at a gate.
 type countFS struct {
 	fs.FS
@@ -155,3 +175,23 @@ func segFile(dir string, base int64, suffix string) string {
 }
 
 var discard = slog.New(slog.DiscardHandler)
+
+// offsetForTimestamp is l.OffsetForTimestamp failing the test on an error.
+func offsetForTimestamp(t testing.TB, l *Log, ts int64) (int64, int64, bool) {
+	t.Helper()
+	off, got, ok, err := l.OffsetForTimestamp(ts)
+	if err != nil {
+		t.Fatalf("OffsetForTimestamp(%d): %v", ts, err)
+	}
+	return off, got, ok
+}
+
+// maxTimestamp is l.MaxTimestamp failing the test on an error.
+func maxTimestamp(t testing.TB, l *Log) (int64, int64) {
+	t.Helper()
+	off, ts, err := l.MaxTimestamp()
+	if err != nil {
+		t.Fatalf("MaxTimestamp: %v", err)
+	}
+	return off, ts
+}

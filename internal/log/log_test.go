@@ -146,7 +146,7 @@ func TestIndexLookupBigLog(t *testing.T) {
 	}
 	// Time index: timestamps equal the batch number.
 	for _, ts := range []int64{0, 1, 999, 2500, 3999} {
-		off, gotTs, ok := l.OffsetForTimestamp(ts)
+		off, gotTs, ok := offsetForTimestamp(t, l, ts)
 		if !ok || gotTs != ts {
 			t.Fatalf("OffsetForTimestamp(%d) = %d, %d, %v", ts, off, gotTs, ok)
 		}
@@ -158,10 +158,10 @@ func TestIndexLookupBigLog(t *testing.T) {
 			t.Fatalf("OffsetForTimestamp(%d) offset = %d, want %d", ts, off, want)
 		}
 	}
-	if off, ts, ok := l.OffsetForTimestamp(4000); ok {
+	if off, ts, ok := offsetForTimestamp(t, l, 4000); ok {
 		t.Fatalf("OffsetForTimestamp past the end = %d, %d", off, ts)
 	}
-	if off, ts := l.MaxTimestamp(); ts != 3999 || off != last[3998]+1 {
+	if off, ts := maxTimestamp(t, l); ts != 3999 || off != last[3998]+1 {
 		t.Fatalf("MaxTimestamp = %d, %d", off, ts)
 	}
 }
@@ -169,16 +169,16 @@ func TestIndexLookupBigLog(t *testing.T) {
 func TestMaxTimestampNonMonotonic(t *testing.T) {
 	l := openT(t, fs.OS{}, t.TempDir(), testConfig())
 	defer l.Close()
-	if off, ts := l.MaxTimestamp(); off != -1 || ts != -1 {
+	if off, ts := maxTimestamp(t, l); off != -1 || ts != -1 {
 		t.Fatalf("empty log MaxTimestamp = %d, %d", off, ts)
 	}
 	for _, ts := range []int64{100, 500, 300, 200} {
 		appendT(t, l, plain(2, ts))
 	}
-	if off, ts := l.MaxTimestamp(); off != 2 || ts != 500 {
+	if off, ts := maxTimestamp(t, l); off != 2 || ts != 500 {
 		t.Fatalf("MaxTimestamp = %d, %d, want 2, 500", off, ts)
 	}
-	if off, ts, ok := l.OffsetForTimestamp(250); !ok || off != 2 || ts != 500 {
+	if off, ts, ok := offsetForTimestamp(t, l, 250); !ok || off != 2 || ts != 500 {
 		t.Fatalf("OffsetForTimestamp(250) = %d, %d, %v", off, ts, ok)
 	}
 }

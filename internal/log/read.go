@@ -157,11 +157,11 @@ func (v segView) readFrom(pos int64, firstSize, maxBytes int, maxOffset int64) (
 // decodes that one batch (decompressing it if needed) to find the record.
 // ok is false if no record qualifies. If the batch cannot be decoded, the
 // batch's base offset and max timestamp are returned (and logged).
-func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool) {
+func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, err error) {
 	start := l.StartOffset()
 	views, err := l.viewsFrom(start)
 	if err != nil {
-		return -1, -1, false
+		return -1, -1, false, err
 	}
 	defer l.files.RUnlock()
 	for _, v := range views {
@@ -170,14 +170,14 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool) {
 		}
 		h, pos, found, err := v.firstAtOrAfter(ts, start)
 		if err != nil {
-			l.logger.Error("timestamp lookup failed", "segment", v.s.base, "timestamp", ts, "err", err)
-			return -1, -1, false
+			return -1, -1, false, fmt.Errorf("timestamp lookup in segment %d: %w", v.s.base, err)
 		}
 		if found {
-			return l.recordAtOrAfter(v, h, pos, ts, start)
+			offset, timestamp, ok = l.recordAtOrAfter(v, h, pos, ts, start)
+			return offset, timestamp, ok, nil
 		}
 	}
-	return -1, -1, false
+	return -1, -1, false, nil
 }
 
 // recordAtOrAfter decodes the batch h at pos and returns its first record
@@ -234,11 +234,11 @@ func (v segView) firstAtOrAfter(ts, start int64) (record.Header, int64, bool, er
 // KIP-734 asks for the record's offset; records are not decompressed, so
 // this is the offset of the batch that holds it (a consumer seeking there
 // receives that record).
-func (l *Log) MaxTimestamp() (offset, timestamp int64) {
+func (l *Log) MaxTimestamp() (offset, timestamp int64, err error) {
 	start := l.StartOffset()
 	views, err := l.viewsFrom(start)
 	if err != nil {
-		return -1, -1
+		return -1, -1, err
 	}
 	defer l.files.RUnlock()
 	best := -1
@@ -248,13 +248,15 @@ func (l *Log) MaxTimestamp() (offset, timestamp int64) {
 		}
 	}
 	if best < 0 {
-		return -1, -1
+		return -1, -1, nil
 	}
 	v := views[best]
 	h, _, found, err := v.locate(v.maxTsL)
-	if err != nil || !found {
-		l.logger.Error("max timestamp lookup failed", "segment", v.s.base, "offset", v.maxTsL, "err", err)
-		return -1, -1
+	if err != nil {
+		return -1, -1, fmt.Errorf("max timestamp lookup in segment %d: %w", v.s.base, err)
 	}
-	return max(h.BaseOffset, start), v.maxTs
+	if !found {
+		return -1, -1, fmt.Errorf("%w: max timestamp offset %d not found in segment %d", record.ErrCorrupt, v.maxTsL, v.s.base)
+	}
+	return max(h.BaseOffset, start), v.maxTs, nil
 }

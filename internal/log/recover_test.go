@@ -172,7 +172,7 @@ func TestRecoveryIndexes(t *testing.T) {
 					t.Fatalf("Read(%d) = %+v", off, h)
 				}
 			}
-			if off, ts, ok := l.OffsetForTimestamp(50); !ok || off != 150 || ts != 50 {
+			if off, ts, ok := offsetForTimestamp(t, l, 50); !ok || off != 150 || ts != 50 {
 				t.Fatalf("OffsetForTimestamp(50) = %d, %d, %v", off, ts, ok)
 			}
 			names, _ := os.ReadDir(dir)

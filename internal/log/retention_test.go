@@ -141,7 +141,7 @@ func TestTruncateTo(t *testing.T) {
 	if r.BaseOffset != 40 || r.Duplicate {
 		t.Fatalf("append after truncate: %+v", r)
 	}
-	if off, ts := l.MaxTimestamp(); ts != 19 || off != 38 {
+	if off, ts := maxTimestamp(t, l); ts != 19 || off != 38 {
 		t.Fatalf("MaxTimestamp after truncate = %d, %d", off, ts)
 	}
 	if err := l.TruncateTo(0); err != nil {
