@@ -107,7 +107,7 @@ func derivedClusterID(voters []string) string {
 func (b *Broker) startQuorum(plan *quorumPlan) error {
 	mc := metadata.Config{
 		NodeID: b.static.NodeID, Dir: filepath.Join(b.dataDir, "meta"), FS: b.fs,
-		Logger: b.logger.With("component", "metadata"), ClusterID: plan.clusterID,
+		Logger: b.logger, ClusterID: plan.clusterID,
 	}
 	if plan.multi() {
 		ln, err := net.Listen("tcp", plan.listen)
