@@ -29,7 +29,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
-	"math"
 	"net"
 	"reflect"
 	"time"
@@ -158,6 +157,9 @@ func splitAtMarkers(enc []byte, sets [][]byte, flexible bool) (net.Buffers, bool
 	return append(parts, rest), true
 }
 
+// maxFetchBytes is Kafka's broker fetch.max.bytes default.
+const maxFetchBytes = 55 << 20
+
 // fetchState is one fetch request's resolved partitions.
 type fetchState struct {
 	h     *handlers
@@ -203,9 +205,12 @@ func (h *handlers) newFetchState(r *Request, req *kmsg.FetchRequest) *fetchState
 // whether any partition answered with an error (which ends a wait).
 func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, total int, errored bool) {
 	resp.Topics = resp.Topics[:0]
+	// The broker caps a response at Kafka's fetch.max.bytes default
+	// (55 MiB) whatever the client asks, so one fetch cannot pin the
+	// whole log in memory; KIP-74 still returns at least one batch.
 	maxBytes := int(f.req.MaxBytes)
-	if maxBytes <= 0 {
-		maxBytes = math.MaxInt32
+	if maxBytes <= 0 || maxBytes > maxFetchBytes {
+		maxBytes = maxFetchBytes
 	}
 	for ti, rt := range f.req.Topics {
 		st := kmsg.NewFetchResponseTopic()
