@@ -24,10 +24,7 @@ func (h *handlers) createTopics(r *Request) Reply {
 	req := r.Msg.(*kmsg.CreateTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	resp.SetVersion(r.Version)
-	counts := map[string]int{}
-	for _, rt := range req.Topics {
-		counts[rt.Topic]++
-	}
+	counts := countKeys(req.Topics, func(rt kmsg.CreateTopicsRequestTopic) string { return rt.Topic })
 	ctx, cancel := timeout(r.Ctx, req.TimeoutMillis)
 	defer cancel()
 	for _, rt := range req.Topics {

@@ -20,10 +20,7 @@ func (h *handlers) createPartitions(r *Request) Reply {
 	req := r.Msg.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	resp.SetVersion(r.Version)
-	counts := map[string]int{}
-	for _, rt := range req.Topics {
-		counts[rt.Topic]++
-	}
+	counts := countKeys(req.Topics, func(rt kmsg.CreatePartitionsRequestTopic) string { return rt.Topic })
 	ctx, cancel := timeout(r.Ctx, req.TimeoutMillis)
 	defer cancel()
 	for _, rt := range req.Topics {

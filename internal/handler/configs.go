@@ -122,10 +122,7 @@ type resourceResult struct {
 // IncrementalAlterConfigs request, in order, refusing a resource that the
 // request names twice (INVALID_REQUEST, as Kafka).
 func alterEach[R any](resources []R, key func(R) resourceKey, one func(R) (*kerr.Error, string)) []resourceResult {
-	seen := map[resourceKey]int{}
-	for _, r := range resources {
-		seen[key(r)]++
-	}
+	seen := countKeys(resources, key)
 	out := make([]resourceResult, len(resources))
 	for i, r := range resources {
 		e, msg := kerr.InvalidRequest, "resource "+key(r).name+" appears more than once in the request"
@@ -137,4 +134,14 @@ func alterEach[R any](resources []R, key func(R) resourceKey, one func(R) (*kerr
 		}
 	}
 	return out
+}
+
+// countKeys counts how often each key occurs in items, so a handler can
+// refuse a topic or resource named twice in one request (INVALID_REQUEST).
+func countKeys[T any, K comparable](items []T, key func(T) K) map[K]int {
+	counts := make(map[K]int, len(items))
+	for _, it := range items {
+		counts[key(it)]++
+	}
+	return counts
 }

@@ -99,18 +99,12 @@ func appendT(t testing.TB, l *Log, b batchSpec) AppendResult {
 // batches splits Read output into validated headers.
 func batches(t testing.TB, b []byte) []record.Header {
 	t.Helper()
-	var hs []record.Header
-	for len(b) > 0 {
-		n := record.BatchSize(b)
-		if n < record.HeaderSize || n > len(b) {
-			t.Fatalf("read returned a partial batch: size %d of %d bytes", n, len(b))
-		}
-		h, err := record.Validate(b[:n])
-		if err != nil {
+	hs := wholeBatches(t, b)
+	for _, h := range hs {
+		if _, err := record.Validate(b[:h.Size()]); err != nil {
 			t.Fatalf("read returned an invalid batch: %v", err)
 		}
-		hs = append(hs, h)
-		b = b[n:]
+		b = b[h.Size():]
 	}
 	return hs
 }
