@@ -76,6 +76,11 @@ type Broker struct {
 	GroupMinSessionTimeoutMs             int32 // group.min.session.timeout.ms
 	GroupMaxSessionTimeoutMs             int32 // group.max.session.timeout.ms
 
+	GroupMaxSize                     int32    // group.max.size
+	GroupConsumerSessionTimeoutMs    int32    // group.consumer.session.timeout.ms
+	GroupConsumerHeartbeatIntervalMs int32    // group.consumer.heartbeat.interval.ms
+	GroupConsumerAssignors           []string // group.consumer.assignors
+
 	// The raw layers, by property name; never mutated after construction.
 	static     map[string]string // file < env < flags
 	dynDefault map[string]string // cluster-wide dynamic (metadata log, resource "")

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"math"
 )
 
@@ -154,6 +156,15 @@ var brokerDefs = []Def{
 		valid: atLeast(0), setBroker: bfield(func(b *Broker) *int32 { return &b.GroupMinSessionTimeoutMs })},
 	{Name: "group.max.session.timeout.ms", Type: TypeInt, Default: "1800000", Doc: "The largest session timeout a classic group member may ask for.",
 		valid: atLeast(0), setBroker: bfield(func(b *Broker) *int32 { return &b.GroupMaxSessionTimeoutMs })},
+	{Name: "group.max.size", Type: TypeInt, Default: "2147483647", Doc: "The most members a group (classic or consumer protocol) may have; a member beyond it gets GROUP_MAX_SIZE_REACHED.",
+		valid: atLeast(1), setBroker: bfield(func(b *Broker) *int32 { return &b.GroupMaxSize })},
+	{Name: "group.consumer.session.timeout.ms", Type: TypeInt, Default: "45000", Doc: "How long a consumer-protocol (KIP-848) member may go without a ConsumerGroupHeartbeat before it is removed from its group.",
+		valid: atLeast(1), setBroker: bfield(func(b *Broker) *int32 { return &b.GroupConsumerSessionTimeoutMs })},
+	{Name: "group.consumer.heartbeat.interval.ms", Type: TypeInt, Default: "5000", Doc: "The heartbeat interval given to consumer-protocol (KIP-848) members in ConsumerGroupHeartbeat responses.",
+		valid: atLeast(1), setBroker: bfield(func(b *Broker) *int32 { return &b.GroupConsumerHeartbeatIntervalMs })},
+	{Name: "group.consumer.assignors", Type: TypeList, Default: "uniform,range", KafkaDefault: "org.apache.kafka.coordinator.group.assignor.UniformAssignor,org.apache.kafka.coordinator.group.assignor.RangeAssignor", Why: "only the built-in assignors exist; their short names (which Kafka also accepts) are used",
+		Doc:   "The server-side assignors of consumer-protocol (KIP-848) groups; the first is used when a member names none. Kafka's class names of the built-in assignors are accepted as synonyms of uniform and range.",
+		valid: assignors(), setBroker: func(b *Broker, v any) { b.GroupConsumerAssignors = shortAssignors(v) }},
 }
 
 var compressionTypes = oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")
@@ -181,4 +192,42 @@ func timestampType(v any) TimestampType {
 		return LogAppendTime
 	}
 	return CreateTime
+}
+
+// assignorClasses maps Kafka's class names of the built-in server-side
+// assignors to their short names.
+var assignorClasses = map[string]string{
+	"org.apache.kafka.coordinator.group.assignor.UniformAssignor": "uniform",
+	"org.apache.kafka.coordinator.group.assignor.RangeAssignor":   "range",
+}
+
+// shortAssignors returns a group.consumer.assignors value with class names
+// replaced by short names.
+func shortAssignors(v any) []string {
+	l, _ := v.([]string)
+	out := make([]string, 0, len(l))
+	for _, a := range l {
+		if s, ok := assignorClasses[a]; ok {
+			a = s
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// assignors validates group.consumer.assignors: a non-empty list of
+// uniform and range (or their Kafka class names).
+func assignors() *validator {
+	return &validator{desc: "a non-empty list of uniform, range", check: func(v any) error {
+		l := shortAssignors(v)
+		if len(l) == 0 {
+			return errors.New("must name at least one assignor (uniform, range)")
+		}
+		for _, a := range l {
+			if a != "uniform" && a != "range" {
+				return fmt.Errorf("unknown assignor %q (custom server-side assignors are not supported; use uniform or range)", a)
+			}
+		}
+		return nil
+	}}
 }

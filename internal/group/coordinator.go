@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,8 +43,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MaxGroupSize is group.max.size (0 = unlimited, Kafka's default
-	// of Integer.MAX_VALUE).
+	// MaxGroupSize overrides group.max.size when positive (tests);
+	// 0 uses the broker property (Kafka's default Integer.MAX_VALUE
+	// means unlimited).
 	MaxGroupSize int
 	// RetentionCheckInterval is offsets.retention.check.interval.ms
 	// (default 10 minutes).
@@ -126,8 +128,20 @@ func (c *Coordinator) limits() Limits {
 		MinSessionTimeout: time.Duration(b.GroupMinSessionTimeoutMs) * time.Millisecond,
 		MaxSessionTimeout: time.Duration(b.GroupMaxSessionTimeoutMs) * time.Millisecond,
 		InitialDelay:      time.Duration(b.GroupInitialRebalanceDelayMs) * time.Millisecond,
-		MaxSize:           c.cfg.MaxGroupSize,
+		MaxSize:           c.maxGroupSize(b),
 	}
+}
+
+// maxGroupSize is Config.MaxGroupSize when set, else group.max.size
+// (0 = unlimited).
+func (c *Coordinator) maxGroupSize(b *config.Broker) int {
+	if c.cfg.MaxGroupSize > 0 {
+		return c.cfg.MaxGroupSize
+	}
+	if b.GroupMaxSize <= 0 || b.GroupMaxSize == math.MaxInt32 {
+		return 0
+	}
+	return int(b.GroupMaxSize)
 }
 
 // run is the timer goroutine: it ticks groups whose deadline passed and
