@@ -246,7 +246,7 @@ func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, t
 // the first partition with data gets at least one whole batch).
 func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, limit int, first bool) int {
 	o := p.Offsets()
-	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.HighWatermark, o.LogStart
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.LastStable, o.LogStart
 	if err := p.CheckLeaderEpoch(rp.CurrentLeaderEpoch); err != nil {
 		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.NotLeaderForPartition)
 		return 0
@@ -260,8 +260,8 @@ func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestT
 	if limit <= 0 {
 		limit = 1
 	}
-	b, o, err := p.Read(rp.FetchOffset, limit)
-	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.HighWatermark, o.LogStart
+	b, o, aborted, err := f.read(p, rp.FetchOffset, limit)
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.LastStable, o.LogStart
 	if err != nil {
 		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.KafkaStorageError)
 		return 0
@@ -270,7 +270,19 @@ func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestT
 		return 0
 	}
 	sp.RecordBatches = b
+	sp.AbortedTransactions = aborted
 	return len(b)
+}
+
+// read reads a partition under the request's isolation level:
+// read_committed (1) stops at the last stable offset and lists the
+// aborted transactions in range (see txn_fetch.go).
+func (f *fetchState) read(p *partition.Partition, offset int64, limit int) ([]byte, partition.Offsets, []kmsg.FetchResponseTopicPartitionAbortedTransaction, error) {
+	if f.req.IsolationLevel != 1 {
+		b, o, err := p.Read(offset, limit)
+		return b, o, nil, err
+	}
+	return readCommitted(p, offset, limit)
 }
 
 // wait blocks until one of the partitions has new data (true), or the

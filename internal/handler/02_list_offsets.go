@@ -48,7 +48,7 @@ func (h *handlers) listOffsets(r *Request) Reply {
 				sp.ErrorCode = kerr.InvalidRequest.Code
 			} else {
 				seen[tp] = true
-				h.listOffset(rt.Topic, rp, &sp)
+				h.listOffset(rt.Topic, rp, &sp, req.IsolationLevel == 1)
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
@@ -57,7 +57,7 @@ func (h *handlers) listOffsets(r *Request) Reply {
 	return Now(resp)
 }
 
-func (h *handlers) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) {
+func (h *handlers) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition, committed bool) {
 	sp.Offset, sp.Timestamp, sp.LeaderEpoch = -1, -1, -1
 	p := h.env.Parts.Get(topic, rp.Partition)
 	if p == nil {
@@ -72,8 +72,10 @@ func (h *handlers) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicParti
 	o := p.Offsets()
 	switch rp.Timestamp {
 	case listLatest:
-		// The LSO equals the high watermark until transactions exist.
 		sp.Offset = o.HighWatermark
+		if committed {
+			sp.Offset = o.LastStable
+		}
 	case listEarliest, listLocalEarliest:
 		sp.Offset = o.LogStart
 	case listMaxTimestamp:

@@ -129,4 +129,7 @@ type ProducerInfo struct {
 	LastSequence int32
 	// LastTimestamp is the max timestamp of the producer's last batch.
 	LastTimestamp int64
+	// TxnStartOffset is the first offset of the producer's open
+	// transaction, -1 if none.
+	TxnStartOffset int64
 }

@@ -37,6 +37,7 @@ type Log struct {
 		start     int64      // log start offset
 		epochs    epochCache
 		producers producers
+		txns      txnState
 		closed    bool
 		failed    error // non-nil: appends refused (wraps ErrFailed)
 		created   time.Time
@@ -94,6 +95,10 @@ func (l *Log) Append(batch []byte, a AppendOptions) (AppendResult, error) {
 	if err != nil {
 		return res, err
 	}
+	m, err := markerOf(&h, batch)
+	if err != nil {
+		return res, err
+	}
 	if dup != nil {
 		res.BaseOffset, res.LastOffset, res.LogAppendTime, res.Duplicate = dup.FirstOffset, dup.LastOffset, dup.AppendTime, true
 		return res, nil
@@ -123,9 +128,15 @@ func (l *Log) Append(batch []byte, a AppendOptions) (AppendResult, error) {
 			l.logger.Error("writing leader epoch checkpoint failed", "epoch", a.LeaderEpoch, "err", err)
 		}
 	}
-	l.mu.producers.update(&h, res.LogAppendTime)
+	done := l.mu.producers.update(&h, res.LogAppendTime, m)
 	l.mu.next = h.LastOffset() + 1
 	res.BaseOffset, res.LastOffset = h.BaseOffset, h.LastOffset()
+	if err := l.trackTxnLocked(l.active(), &h, done, m == abortMarker); err != nil {
+		// The marker is in the log; recovery rebuilds the index entry
+		// from it. Until then the failed log refuses appends.
+		l.mu.failed = fmt.Errorf("%w: %w", ErrFailed, err)
+		return res, l.mu.failed
+	}
 	return res, nil
 }
 

@@ -24,6 +24,9 @@ type producerState struct {
 	Epoch         int16
 	Batches       []batchMeta // oldest first, at most maxProducerBatches
 	LastTimestamp int64
+	// TxnFirst is the first offset of the producer's open transaction
+	// in this partition, -1 if none.
+	TxnFirst int64
 }
 
 // producers maps producer id to state; guarded by Log.mu.
@@ -72,22 +75,36 @@ func (p producers) check(h *record.Header) (*batchMeta, error) {
 	return nil, nil
 }
 
-// update records an appended batch (h carries its assigned offsets).
-func (p producers) update(h *record.Header, appendTime int64) {
+// update records an appended batch (h carries its assigned offsets; m is
+// its marker type if it is a control batch). A transactional batch opens
+// the producer's transaction if none is open; a COMMIT or ABORT marker
+// closes it and returns it.
+func (p producers) update(h *record.Header, appendTime int64, m marker) *completedTxn {
 	if !h.HasProducer() {
-		return
+		return nil
 	}
 	st := p[h.ProducerID]
 	if st == nil {
-		st = &producerState{Epoch: h.ProducerEpoch}
+		st = &producerState{Epoch: h.ProducerEpoch, TxnFirst: -1}
 		p[h.ProducerID] = st
 	}
 	if h.ProducerEpoch != st.Epoch {
 		st.Epoch, st.Batches = h.ProducerEpoch, nil
 	}
 	st.LastTimestamp = h.MaxTimestamp
-	if h.IsControl() || h.BaseSequence < 0 {
-		return
+	if h.IsControl() {
+		if m == noMarker || st.TxnFirst < 0 {
+			return nil
+		}
+		done := &completedTxn{first: st.TxnFirst, last: h.BaseOffset}
+		st.TxnFirst = -1
+		return done
+	}
+	if h.IsTransactional() && st.TxnFirst < 0 {
+		st.TxnFirst = h.BaseOffset
+	}
+	if h.BaseSequence < 0 {
+		return nil
 	}
 	st.Batches = append(st.Batches, batchMeta{
 		FirstSeq: h.BaseSequence, LastSeq: h.LastSequence(),
@@ -96,6 +113,7 @@ func (p producers) update(h *record.Header, appendTime int64) {
 	if n := len(st.Batches); n > maxProducerBatches {
 		st.Batches = append(st.Batches[:0], st.Batches[n-maxProducerBatches:]...)
 	}
+	return nil
 }
 
 // expire removes producers whose last timestamp is before cutoff and
@@ -103,7 +121,7 @@ func (p producers) update(h *record.Header, appendTime int64) {
 func (p producers) expire(cutoff int64) int {
 	n := 0
 	for id, st := range p {
-		if st.LastTimestamp < cutoff {
+		if st.LastTimestamp < cutoff && st.TxnFirst < 0 {
 			delete(p, id)
 			n++
 		}
@@ -118,7 +136,7 @@ func (p producers) info() []ProducerInfo {
 		if n := len(st.Batches); n > 0 {
 			last = st.Batches[n-1].LastSeq
 		}
-		out = append(out, ProducerInfo{ProducerID: id, ProducerEpoch: st.Epoch, LastSequence: last, LastTimestamp: st.LastTimestamp})
+		out = append(out, ProducerInfo{ProducerID: id, ProducerEpoch: st.Epoch, LastSequence: last, LastTimestamp: st.LastTimestamp, TxnStartOffset: st.TxnFirst})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ProducerID < out[j].ProducerID })
 	return out

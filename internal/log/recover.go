@@ -99,7 +99,7 @@ func (l *Log) cleanDir() ([]int64, error) {
 	}
 	for _, n := range names {
 		orphan := false
-		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			if base, ok := parseSegmentName(n, suf); ok && !logs[base] {
 				orphan = true
 			}
@@ -127,7 +127,7 @@ func (l *Log) createFirstSegment(base int64) error {
 func (l *Log) dropSegmentFiles(bases []int64) error {
 	for _, base := range bases {
 		l.logger.Warn("deleting segment after a truncated one", "base_offset", base)
-		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			if err := removeIfExists(l.fsys, path.Join(l.dir, segmentName(base, suf))); err != nil {
 				return err
 			}
@@ -315,6 +315,10 @@ func (l *Log) rebuildProducersLocked() error {
 		l.mu.producers, from = st, offs[i]
 		break
 	}
+	if err := l.loadTxnIndexesLocked(max(from, 0)); err != nil {
+		return err
+	}
+	l.rebuildTxnsLocked()
 	return l.replayProducersLocked(from)
 }
 
@@ -334,7 +338,7 @@ func (l *Log) replayProducersLocked(from int64) error {
 		}
 		sc := newBatchScanner(s.log, pos, s.size, scanBufSize, false)
 		for {
-			h, _, _, err := sc.next()
+			h, bpos, _, err := sc.next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -342,9 +346,30 @@ func (l *Log) replayProducersLocked(from int64) error {
 				return err
 			}
 			if h.BaseOffset >= from {
-				l.mu.producers.update(&h, appendTimeOf(&h))
+				if err := l.replayBatchLocked(s, &h, bpos); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// replayBatchLocked applies one batch header (at pos in s) to the
+// producer and transaction state; a control batch is read whole to learn
+// its marker type.
+func (l *Log) replayBatchLocked(s *segment, h *record.Header, pos int64) error {
+	m := noMarker
+	if h.IsControl() && h.HasProducer() {
+		b := make([]byte, h.Size())
+		if _, err := s.log.ReadAt(b, pos); err != nil {
+			return fmt.Errorf("read control batch at %s:%d: %w", s.log.Name(), pos, err)
+		}
+		var err error
+		if m, err = markerOf(h, b); err != nil {
+			l.logger.Warn("ignoring an unreadable control batch", "offset", h.BaseOffset, "err", err)
+		}
+	}
+	done := l.mu.producers.update(h, appendTimeOf(h), m)
+	return l.trackTxnLocked(s, h, done, m == abortMarker)
 }

@@ -52,6 +52,7 @@ type segment struct {
 	log    fs.File
 	index  offsetIndex
 	tindex timeIndex
+	txn    txnIndex // aborted transactions whose ABORT marker is in this segment
 
 	size            int64 // committed bytes: every byte below is a whole batch
 	next            int64 // offset after the last batch (base when empty)
@@ -107,14 +108,14 @@ func openSegment(fsys fs.FS, dir string, base int64, create bool) (*segment, err
 }
 
 func (s *segment) close() error {
-	return errors.Join(s.log.Close(), s.index.f.Close(), s.tindex.f.Close())
+	return errors.Join(s.log.Close(), s.index.f.Close(), s.tindex.f.Close(), s.txn.close())
 }
 
 // remove closes and deletes the segment's files, the .log first so that a
 // crash in between leaves only orphan indexes (deleted at the next Open).
 func (s *segment) remove(fsys fs.FS, dir string) error {
 	errs := []error{s.close()}
-	for _, p := range s.paths(dir) {
+	for _, p := range append(s.paths(dir), path.Join(dir, segmentName(s.base, txnIndexSuffix))) {
 		if err := fsys.Remove(p); err != nil && !errors.Is(err, fsNotExist) {
 			errs = append(errs, err)
 		}
@@ -124,7 +125,7 @@ func (s *segment) remove(fsys fs.FS, dir string) error {
 
 // syncAll fsyncs the log and both indexes.
 func (s *segment) syncAll() error {
-	if err := errors.Join(s.log.Sync(), s.index.f.Sync(), s.tindex.f.Sync()); err != nil {
+	if err := errors.Join(s.log.Sync(), s.index.f.Sync(), s.tindex.f.Sync(), s.txn.sync()); err != nil {
 		return fmt.Errorf("sync segment %d: %w", s.base, err)
 	}
 	s.markSynced(s.size)

@@ -10,16 +10,22 @@ import (
 
 // Producer snapshot file format (ours), big-endian:
 //
-//	magic "GPS1" | crc32c uint32 of everything after it | count uint32 |
+//	magic "GPS2" | crc32c uint32 of everything after it | count uint32 |
 //	count x { producer id int64 | epoch int16 | last timestamp int64 |
+//	          open transaction's first offset int64 (-1: none) |
 //	          batches uint8 | batches x { first seq int32 | last seq int32 |
 //	          first offset int64 | last offset int64 | append time int64 } }
 //
-// A file <offset>.snapshot holds the state after every batch below offset.
-const snapshotMagic = "GPS1"
+// "GPS1" files (before transactions) lack the transaction field and are
+// still read. A file <offset>.snapshot holds the state after every batch
+// below offset.
+const (
+	snapshotMagic   = "GPS2"
+	snapshotMagicV1 = "GPS1"
+)
 
 const (
-	snapshotProducerSize = 8 + 2 + 8 + 1
+	snapshotProducerSize = 8 + 2 + 8 + 8 + 1
 	snapshotBatchSize    = 4 + 4 + 8 + 8 + 8
 )
 
@@ -43,6 +49,7 @@ func encodeSnapshot(p producers) []byte {
 		b = be.AppendUint64(b, uint64(id))
 		b = be.AppendUint16(b, uint16(st.Epoch))
 		b = be.AppendUint64(b, uint64(st.LastTimestamp))
+		b = be.AppendUint64(b, uint64(st.TxnFirst))
 		b = append(b, byte(len(st.Batches)))
 		for _, m := range st.Batches {
 			b = be.AppendUint32(b, uint32(m.FirstSeq))
@@ -57,8 +64,12 @@ func encodeSnapshot(p producers) []byte {
 }
 
 func decodeSnapshot(b []byte) (producers, error) {
-	if len(b) < 12 || string(b[:4]) != snapshotMagic {
+	if len(b) < 12 || (string(b[:4]) != snapshotMagic && string(b[:4]) != snapshotMagicV1) {
 		return nil, fmt.Errorf("%w: no header", errBadSnapshot)
+	}
+	entrySize := snapshotProducerSize
+	if string(b[:4]) == snapshotMagicV1 {
+		entrySize -= 8
 	}
 	be := binary.BigEndian
 	if crc32.Checksum(b[8:], castagnoli) != be.Uint32(b[4:]) {
@@ -66,15 +77,18 @@ func decodeSnapshot(b []byte) (producers, error) {
 	}
 	count := int(be.Uint32(b[8:]))
 	b = b[12:]
-	p := make(producers, min(count, len(b)/snapshotProducerSize))
+	p := make(producers, min(count, len(b)/entrySize))
 	for range count {
-		if len(b) < snapshotProducerSize {
+		if len(b) < entrySize {
 			return nil, fmt.Errorf("%w: short producer entry", errBadSnapshot)
 		}
 		id := int64(be.Uint64(b))
-		st := &producerState{Epoch: int16(be.Uint16(b[8:])), LastTimestamp: int64(be.Uint64(b[10:]))}
-		nb := int(b[18])
-		b = b[snapshotProducerSize:]
+		st := &producerState{Epoch: int16(be.Uint16(b[8:])), LastTimestamp: int64(be.Uint64(b[10:])), TxnFirst: -1}
+		if entrySize == snapshotProducerSize {
+			st.TxnFirst = int64(be.Uint64(b[18:]))
+		}
+		nb := int(b[entrySize-1])
+		b = b[entrySize:]
 		if nb > maxProducerBatches || len(b) < nb*snapshotBatchSize {
 			return nil, fmt.Errorf("%w: bad batch list for producer %d", errBadSnapshot, id)
 		}

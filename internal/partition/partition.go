@@ -175,15 +175,20 @@ type Offsets struct {
 	LogStart      int64
 	HighWatermark int64
 	LogEnd        int64
+	// LastStable is the last stable offset: the first offset of the
+	// earliest transaction still open (or whose marker is not below the
+	// high watermark yet), else the high watermark. read_committed
+	// consumers read below it.
+	LastStable int64
 }
 
-// Offsets returns the partition's current log start, high watermark and
-// log end offsets.
+// Offsets returns the partition's current log start, high watermark, log
+// end and last stable offsets.
 func (p *Partition) Offsets() Offsets {
 	p.mu.Lock()
 	hw := p.mu.hw
 	p.mu.Unlock()
-	return Offsets{LogStart: p.log.StartOffset(), HighWatermark: hw, LogEnd: p.log.NextOffset()}
+	return Offsets{LogStart: p.log.StartOffset(), HighWatermark: hw, LogEnd: p.log.NextOffset(), LastStable: p.log.LastStableOffset(hw)}
 }
 
 // Changed returns a channel closed the next time the high watermark moves
@@ -200,6 +205,37 @@ func (p *Partition) Read(offset int64, maxBytes int) ([]byte, Offsets, error) {
 	o := p.Offsets()
 	b, err := p.log.Read(offset, maxBytes, o.HighWatermark)
 	return b, o, err
+}
+
+// ReadCommitted is Read for read_committed consumers: batches below the
+// last stable offset, and the aborted transactions that overlap them (the
+// consumer drops those transactions' records).
+func (p *Partition) ReadCommitted(offset int64, maxBytes int) ([]byte, Offsets, []log.AbortedTxn, error) {
+	o := p.Offsets()
+	b, err := p.log.Read(offset, maxBytes, o.LastStable)
+	if err != nil || len(b) == 0 {
+		return b, o, nil, err
+	}
+	upTo := o.LastStable
+	if end := lastBatchEnd(b); end > 0 {
+		upTo = end
+	}
+	return b, o, p.log.AbortedTxns(offset, upTo), nil
+}
+
+// lastBatchEnd returns the offset after the last whole batch in b, 0 if
+// none parses.
+func lastBatchEnd(b []byte) int64 {
+	var end int64
+	for len(b) >= record.HeaderSize {
+		h, err := record.ParseHeader(b)
+		if err != nil || h.Size() > len(b) || h.Size() < record.HeaderSize {
+			break
+		}
+		end = h.LastOffset() + 1
+		b = b[h.Size():]
+	}
+	return end
 }
 
 // Log exposes the partition's log for offset lookups and admin operations.
