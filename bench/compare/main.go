@@ -82,6 +82,15 @@ func run(ctx context.Context, o options, stdout, stderr *os.File) error {
 		return fmt.Errorf("raising the open file limit: %w", err)
 	}
 	log("open file limit %d", nofile)
+	res := newResults()
+	// Gregor keeps three files open per partition (log, offset index,
+	// time index); stay within the limit rather than fail.
+	if fit := (int(nofile) - 2048) / 3 / 1000 * 1000; fit < sz.bigParts {
+		res.notes = append(res.notes, fmt.Sprintf("(e) ran with %d partitions, not %d: the open file limit here is %d (hard limit; raise it with ulimit -n) and Gregor keeps 3 files open per partition", fit, sz.bigParts, nofile))
+		sz.bigParts = fit
+	} else {
+		res.notes = append(res.notes, fmt.Sprintf("(e) ran with %d partitions", sz.bigParts))
+	}
 	bins, err := build(ctx, work, o.gregor, log)
 	if err != nil {
 		return err
@@ -90,7 +99,6 @@ func run(ctx context.Context, o options, stdout, stderr *os.File) error {
 	if len(ps) == 0 {
 		return fmt.Errorf("--peers %q names no peer", o.only)
 	}
-	res := newResults()
 	began := time.Now()
 	for round := range sz.rounds {
 		load := loadAverage()

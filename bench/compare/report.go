@@ -41,11 +41,13 @@ var tableRows = []string{
 
 // results holds every figure of a run: metric → peer → one value per round.
 type results struct {
-	Values  map[string]map[string][]float64 `json:"values"`
-	loads   []string
-	machine string
-	took    time.Duration
-	quick   bool
+	Values   map[string]map[string][]float64 `json:"values"`
+	loads    []string
+	failures []string
+	notes    []string
+	machine  string
+	took     time.Duration
+	quick    bool
 }
 
 func newResults() *results { return &results{Values: map[string]map[string][]float64{}} }
@@ -55,6 +57,12 @@ func (r *results) add(metric, peer string, v float64) {
 		r.Values[metric] = map[string][]float64{}
 	}
 	r.Values[metric][peer] = append(r.Values[metric][peer], v)
+}
+
+// fail records a failed workload.
+func (r *results) fail(peer string, err error, log logf) {
+	log("FAILED on %s: %v", peer, err)
+	r.failures = append(r.failures, fmt.Sprintf("%s: %v", peer, err))
 }
 
 // stat is the median and range of one cell.
@@ -128,6 +136,15 @@ func (r *results) markdown(ps []peer) string {
 		}
 	}
 	b.WriteString(r.targets())
+	for _, n := range r.notes {
+		fmt.Fprintf(&b, "\nNote: %s\n", n)
+	}
+	if len(r.failures) > 0 {
+		b.WriteString("\nFailed workloads (their cells are empty or have fewer rounds):\n\n")
+		for _, f := range r.failures {
+			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(f, "\n", " "))
+		}
+	}
 	fmt.Fprintf(&b, "\nMedian of %d round(s), min–max in parentheses; load average at the start of each round: %s. %s. Run took %s.\n",
 		len(r.loads), strings.Join(r.loads, "; "), r.machine, r.took.Round(time.Second))
 	return b.String()
@@ -151,7 +168,13 @@ func (r *results) targets() string {
 	}
 	var b strings.Builder
 	b.WriteString("\n| target (gregor, fsync on) | this run | |\n| --- | --- | --- |\n")
-	row := func(name, val string, ok bool) { fmt.Fprintf(&b, "| %s | %s | %s |\n", name, val, check(ok)) }
+	row := func(name, val string, ok bool) {
+		verdict := check(ok)
+		if val == "–" || val == "0.00" || val == "0.00 ms" || val == "0.00 MiB" || val == "0%" {
+			verdict = "not measured"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", name, val, verdict)
+	}
 	rr := func(m, p string) float64 {
 		if d := med(m, p); d > 0 {
 			return med(m, "gregor") / d
@@ -186,10 +209,12 @@ func (r *results) write(dir string, ps []peer, table string) error {
 		return err
 	}
 	js, err := json.MarshalIndent(struct {
-		Machine string                          `json:"machine"`
-		Loads   []string                        `json:"load_averages"`
-		Values  map[string]map[string][]float64 `json:"values"`
-	}{r.machine, r.loads, r.Values}, "", "  ")
+		Machine  string                          `json:"machine"`
+		Loads    []string                        `json:"load_averages"`
+		Notes    []string                        `json:"notes"`
+		Failures []string                        `json:"failures"`
+		Values   map[string]map[string][]float64 `json:"values"`
+	}{r.machine, r.loads, r.notes, r.failures, r.Values}, "", "  ")
 	if err != nil {
 		return err
 	}

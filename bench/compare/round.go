@@ -20,26 +20,23 @@ func runPeer(ctx context.Context, p peer, bins binaries, work string, sz sizes, 
 	}
 	res.add(mIdleRSS, p.name, idle.rss)
 	pr := pairRunner{ctx: ctx, bins: bins, r: r, res: res, log: log}
-	if err := pr.pair("a", "t16", 16, 1024, sz.records, mProduce16, mConsume16, mCPU16); err != nil {
-		return err
-	}
-	if err := pr.pair("b", "t100", 100, 1024, sz.records, mProduce100, mConsume100, ""); err != nil {
-		return err
-	}
-	if err := pr.pair("b", "small", 16, 100, sz.smallCount, mProduceSmall, mConsumeSmall, ""); err != nil {
-		return err
-	}
+	// A failed workload leaves its cells empty and is reported under the
+	// table; the others still run.
+	pr.pair("a", "t16", 16, 1024, sz.records, mProduce16, mConsume16, mCPU16)
+	pr.pair("b", "t100", 100, 1024, sz.records, mProduce100, mConsume100, "")
+	pr.pair("b", "small", 16, 100, sz.smallCount, mProduceSmall, mConsumeSmall, "")
 	for _, e := range []struct {
 		rate float64
 		m    [2]string
 	}{{1000, [2]string{mE2E1kP50, mE2E1kP99}}, {10000, [2]string{mE2E10kP50, mE2E10kP99}}} {
 		j := job{mode: "e2e", topic: fmt.Sprintf("e2e%.0f", e.rate), partitions: 16, recordSize: 1024, rate: e.rate, duration: sz.e2eDuration, warmup: sz.e2eWarmup}
 		g, err := j.run(ctx, bins, p, r.addr)
-		if err != nil {
-			return err
+		if err == nil && g.Latency == nil {
+			err = fmt.Errorf("e2e on %s: no latency in the summary", p.name)
 		}
-		if g.Latency == nil {
-			return fmt.Errorf("e2e on %s: no latency in the summary", p.name)
+		if err != nil {
+			res.fail(p.name, err, log)
+			continue
 		}
 		res.add(e.m[0], p.name, g.Latency.P50)
 		res.add(e.m[1], p.name, g.Latency.P99)
@@ -60,9 +57,7 @@ func runPeer(ctx context.Context, p peer, bins binaries, work string, sz sizes, 
 	}
 	defer r2.stop()
 	pr.r = r2
-	if err := pr.pair("e", "wide", sz.bigParts, 1024, sz.records, mProduceWide, mConsumeWide, ""); err != nil {
-		return err
-	}
+	pr.pair("e", "wide", sz.bigParts, 1024, sz.records, mProduceWide, mConsumeWide, "")
 	wide, err := r2.stats()
 	if err != nil {
 		return err
@@ -80,10 +75,18 @@ type pairRunner struct {
 	log  logf
 }
 
-// pair produces count records of size bytes into a new topic of parts
+// pair runs one produce-then-consume workload; a failure is recorded, not
+// returned.
+func (pr *pairRunner) pair(workload, topic string, parts, size int, count int64, prodM, consM, cpuM string) {
+	if err := pr.pairOnce(workload, topic, parts, size, count, prodM, consM, cpuM); err != nil {
+		pr.res.fail(pr.r.peer.name, err, pr.log)
+	}
+}
+
+// pairOnce produces count records of size bytes into a new topic of parts
 // partitions, consumes them back, and records MB/s of both and, if cpuM is
 // set, the broker's CPU-seconds per GB moved (produced plus consumed).
-func (pr *pairRunner) pair(workload, topic string, parts, size int, count int64, prodM, consM, cpuM string) error {
+func (pr *pairRunner) pairOnce(workload, topic string, parts, size int, count int64, prodM, consM, cpuM string) error {
 	p := pr.r.peer
 	before, err := pr.r.stats()
 	if err != nil {

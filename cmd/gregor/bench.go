@@ -35,6 +35,7 @@ type benchFlags struct {
 	maxInflight   int
 	fetchMaxBytes int32
 	warmup        time.Duration
+	partitioner   string
 	json          bool
 }
 
@@ -93,6 +94,7 @@ func (f *benchFlags) addProducer(cmd *cobra.Command, linger time.Duration) {
 	fl.IntVar(&f.producers, "producers", 1, "producer clients, each with its own connections")
 	fl.IntVar(&f.maxBuffered, "max-buffered", 50000, "records a producer buffers before Produce blocks")
 	fl.IntVar(&f.maxInflight, "max-inflight", 5, "produce requests in flight per broker (without idempotence; with it franz-go uses 5)")
+	fl.StringVar(&f.partitioner, "partitioner", "sticky", "sticky (fill a batch for one partition, then move on: Kafka's default for unkeyed records, KIP-480/794) or round-robin (one record per partition in turn)")
 }
 
 // addConsumer registers the consumer flags.
@@ -124,12 +126,21 @@ func (f *benchFlags) producerOpts(cmd *cobra.Command) ([]kgo.Opt, error) {
 	if err != nil {
 		return nil, badUsage(cmd, "--compression: %v", err)
 	}
+	var partitioner kgo.Partitioner
+	switch f.partitioner {
+	case "sticky":
+		partitioner = kgo.UniformBytesPartitioner(int(f.batchSize), true, true, nil)
+	case "round-robin":
+		partitioner = kgo.RoundRobinPartitioner()
+	default:
+		return nil, badUsage(cmd, "--partitioner %q: want sticky or round-robin", f.partitioner)
+	}
 	opts := append(acks, codec,
 		kgo.ProducerLinger(f.linger),
 		kgo.ProducerBatchMaxBytes(f.batchSize),
 		kgo.MaxBufferedRecords(f.maxBuffered),
 		kgo.RecordDeliveryTimeout(produceDeliveryTimeout),
-		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+		kgo.RecordPartitioner(partitioner),
 	)
 	if !f.idempotent {
 		opts = append(opts, kgo.MaxProduceRequestsInflightPerBroker(f.maxInflight))

@@ -98,6 +98,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "e2e", "--rate", "0"},
 		{"bench", "e2e", "--rate", "10", "--record-size", "4"},
 		{"bench", "consume", "--consumers", "0"},
+		{"bench", "produce", "--count", "1", "--partitioner", "murmur"},
 		{"bench", "frob"},
 	} {
 		if r := runCLI(t, t.Context(), "", args...); r.code != 2 {
