@@ -23,6 +23,7 @@ const (
 	mE2E10kP50    = "(c) e2e 10k msg/s p50 (ms)"
 	mE2E10kP99    = "(c) e2e 10k msg/s p99 (ms)"
 	mCPU16        = "(d) broker CPU-s per GB, (a) produce+consume"
+	mClientCPU16  = "(d) generator CPU-s per GB, (a) produce+consume"
 	mIdleRSS      = "(d) idle RSS (MiB)"
 	mPeakRSS      = "(d) peak RSS after (a)-(c) (MiB)"
 	mProduceWide  = "(e) produce many partitions, 1 KiB (MB/s)"
@@ -36,7 +37,7 @@ const (
 var tableRows = []string{
 	mProduce16, mConsume16, mProduce100, mConsume100, mProduceSmall, mProduceSmall + " rec/s", mConsumeSmall, mConsumeSmall + " rec/s",
 	mE2E1kP50, mE2E1kP99, mE2E1kP99 + " p99.9", mE2E10kP50, mE2E10kP99, mE2E10kP99 + " p99.9",
-	mCPU16, mIdleRSS, mPeakRSS, mProduceWide, mConsumeWide, mWideRSS,
+	mCPU16, mClientCPU16, mIdleRSS, mPeakRSS, mProduceWide, mConsumeWide, mWideRSS,
 }
 
 // results holds every figure of a run: metric → peer → one value per round.

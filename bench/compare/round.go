@@ -118,6 +118,7 @@ func (pr *pairRunner) pairOnce(workload, topic string, parts, size int, count in
 	gb := float64(g.Bytes+c.Bytes) / 1e9
 	if cpuM != "" && gb > 0 {
 		pr.res.add(cpuM, p.name, (after.cpu-before.cpu)/gb)
+		pr.res.add(mClientCPU16, p.name, (g.clientCPU+c.clientCPU)/gb)
 	}
 	pr.log("%s (%s): produce %.1f MB/s, consume %.1f MB/s, broker CPU %.2fs, took %s",
 		p.name, workload+" "+topic, g.MBPerSec, c.MBPerSec, after.cpu-before.cpu, time.Since(began).Round(time.Millisecond))

@@ -39,6 +39,8 @@ type genResult struct {
 		P999 float64 `json:"p99_9_ms"`
 		Max  float64 `json:"max_ms"`
 	} `json:"latency"`
+	// clientCPU is the generator process's CPU time (s), from the OS.
+	clientCPU float64
 }
 
 // job is one generator run against a broker.
@@ -94,6 +96,7 @@ func (j job) run(ctx context.Context, bins binaries, p peer, addr string) (genRe
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		return res, fmt.Errorf("%s %s on %s: summary %q: %v", j.mode, j.topic, p.name, out.String(), err)
 	}
+	res.clientCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	return res, nil
 }
 
