@@ -29,6 +29,9 @@ func (c *Coordinator) List(states, types []string) []Listing {
 	for _, e := range c.entries() {
 		e.mu.Lock()
 		l := Listing{ID: e.id, ProtocolType: e.g.ProtocolType(), State: e.g.State(), Type: TypeClassic}
+		if e.c != nil {
+			l.ProtocolType, l.State, l.Type = "consumer", e.c.State(), TypeConsumer
+		}
 		e.mu.Unlock()
 		if l.State == Dead || !matches(states, l.State.String()) || !matches(types, l.Type) {
 			continue
@@ -77,6 +80,13 @@ func (c *Coordinator) Describe(ctx context.Context, group string) Description {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.c != nil {
+		// Kafka answers DescribeGroups for a consumer-protocol group
+		// with GROUP_ID_NOT_FOUND ("not a classic group", KIP-1043);
+		// ConsumerGroupDescribe describes it.
+		d.Err = kerr.GroupIDNotFound.Code
+		return d
+	}
 	g := e.g
 	d.State, d.ProtocolType = g.State(), g.ProtocolType()
 	if g.State() == Stable {
@@ -110,7 +120,7 @@ func (c *Coordinator) Delete(ctx context.Context, group string) int16 {
 	switch {
 	case e.g.State() == Dead:
 		return kerr.GroupIDNotFound.Code
-	case e.g.State() != Empty || len(e.g.pending) > 0:
+	case e.g.State() != Empty || len(e.g.pending) > 0 || (e.c != nil && !e.c.IsEmpty()):
 		return kerr.NonEmptyGroup.Code
 	}
 	var recs []kv

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
-// State is a classic group's state, as Kafka names it.
+// State is a group's state, as Kafka names it.
 type State int8
 
 // The states of Kafka's classic group state machine.
@@ -19,9 +19,13 @@ const (
 	CompletingRebalance
 	Stable
 	Dead
+	// Assigning and Reconciling are states of consumer-protocol
+	// (KIP-848) groups only; they share Empty, Stable and Dead.
+	Assigning
+	Reconciling
 )
 
-var stateNames = [...]string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"}
+var stateNames = [...]string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead", "Assigning", "Reconciling"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

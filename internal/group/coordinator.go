@@ -56,10 +56,13 @@ type Config struct {
 // field. Lock order: entry.mu → Coordinator.mu → Coordinator.timer; no
 // code locks an entry while holding the Coordinator's mutex.
 type entry struct {
-	mu      sync.Mutex
-	id      string
-	part    int32
-	g       *Classic
+	mu   sync.Mutex
+	id   string
+	part int32
+	g    *Classic
+	// c is set while the group is a consumer-protocol (KIP-848) group;
+	// g is then an empty classic group that is not used.
+	c       *Consumer
 	offsets map[string]map[int32]Offset
 	joins   map[Waiter]chan JoinResponse
 	syncs   map[Waiter]chan SyncResponse
@@ -83,6 +86,14 @@ type Coordinator struct {
 	timer struct {
 		sync.Mutex
 		next time.Time
+	}
+	// snap caches the topics of the latest metadata image for
+	// consumer groups' subscriptions.
+	snap struct {
+		sync.Mutex
+		cur     *TopicSnapshot
+		offset  uint64
+		version uint64
 	}
 	createMu sync.Mutex // serializes creating __consumer_offsets
 	wake     chan struct{}
@@ -207,6 +218,12 @@ func (c *Coordinator) tickAll() {
 			c.apply(e, e.g.Tick(now))
 		}
 		c.schedule(e.g.NextDeadline())
+		if e.c != nil {
+			if dl := e.c.NextDeadline(); !dl.IsZero() && !dl.After(now) {
+				e.c.Tick(now)
+			}
+			c.schedule(e.c.NextDeadline())
+		}
 		e.mu.Unlock()
 	}
 }

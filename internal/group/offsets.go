@@ -61,7 +61,11 @@ func (c *Coordinator) Commit(ctx context.Context, req CommitRequest) []int16 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := c.now()
-	if code := e.g.ValidateCommit(now, req.MemberID, req.InstanceID, req.Generation); code != 0 {
+	if e.c != nil {
+		if code := e.c.ValidateCommit(req.MemberID, req.Generation, req.Version); code != 0 {
+			return all(code)
+		}
+	} else if code := e.g.ValidateCommit(now, req.MemberID, req.InstanceID, req.Generation); code != 0 {
 		return all(code)
 	}
 	c.schedule(e.g.NextDeadline())
@@ -197,7 +201,7 @@ func (c *Coordinator) DeleteOffsets(ctx context.Context, group string, topics []
 	if e.g.State() == Dead {
 		return kerr.GroupIDNotFound.Code, nil
 	}
-	subscribed := e.subscribedTopics()
+	subscribed := e.subscribedTopics(c.topics)
 	codes := make([][]int16, len(topics))
 	var recs []kv
 	type tp struct {
@@ -233,7 +237,10 @@ func (c *Coordinator) DeleteOffsets(ctx context.Context, group string, topics []
 
 // subscribedTopics returns the topics the members of a consumer group
 // subscribe to (nil for an empty or non-consumer group).
-func (e *entry) subscribedTopics() map[string]bool {
+func (e *entry) subscribedTopics(topics func() *TopicSnapshot) map[string]bool {
+	if e.c != nil {
+		return e.c.SubscribedTopics(topics())
+	}
 	if e.g.IsEmpty() || e.g.ProtocolType() != "consumer" {
 		return nil
 	}
@@ -267,10 +274,14 @@ func (c *Coordinator) ExpireOffsets() {
 func (c *Coordinator) expireGroup(e *entry, retention time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.g.State() != Empty || len(e.g.pending) > 0 {
+	if e.g.State() != Empty || len(e.g.pending) > 0 || (e.c != nil && !e.c.IsEmpty()) {
 		return
 	}
 	now := c.now()
+	emptySince := e.g.StateTime()
+	if e.c != nil {
+		emptySince = e.c.StateTime()
+	}
 	var recs []kv
 	type tp struct {
 		t string
@@ -280,8 +291,8 @@ func (c *Coordinator) expireGroup(e *entry, retention time.Duration) {
 	for t, ps := range e.offsets {
 		for p, o := range ps {
 			base := o.CommitTime
-			if e.g.ProtocolType() != "" {
-				base = e.g.StateTime()
+			if e.g.ProtocolType() != "" || e.c != nil {
+				base = emptySince
 			}
 			if now.Sub(base) >= retention {
 				recs = append(recs, kv{offsetKey(e.id, t, p), nil})
@@ -320,6 +331,7 @@ func countOffsets(m map[string]map[int32]Offset) int {
 // order is possible (lookup never holds c.mu while locking an entry).
 func (c *Coordinator) removeEntry(e *entry) {
 	e.g.MarkDead(c.now())
+	e.c = nil
 	c.mu.Lock()
 	if c.mu.groups[e.id] == e {
 		delete(c.mu.groups, e.id)

@@ -70,6 +70,14 @@ func (c *Coordinator) Join(ctx context.Context, group string, req JoinRequest) P
 	ch := make(chan JoinResponse, 1)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.c != nil {
+		if !e.c.IsEmpty() {
+			// Classic members cannot join a consumer-protocol group
+			// here (Kafka 4's mixed groups are not implemented).
+			return ready(*errJoin(kerr.InconsistentGroupProtocol, req.MemberID))
+		}
+		e.c = nil // an empty consumer group becomes a classic one
+	}
 	e.g.SetLimits(c.limits())
 	e.joins[req.Waiter] = ch
 	resp, out := e.g.Join(c.now(), req)

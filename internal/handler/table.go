@@ -40,5 +40,7 @@ func (h *handlers) entries() []Entry {
 		{Key: kmsg.ListGroups.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.listGroups},
 		{Key: kmsg.DeleteGroups.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.deleteGroups},
 		{Key: kmsg.OffsetDelete.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.offsetDelete},
+		{Key: kmsg.ConsumerGroupHeartbeat.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.consumerGroupHeartbeat},
+		{Key: kmsg.ConsumerGroupDescribe.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.consumerGroupDescribe},
 	}
 }
