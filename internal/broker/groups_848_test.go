@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -136,4 +137,187 @@ func assertConsumerGroup(t *testing.T, cl *kgo.Client, group, assignor string) {
 	if l, ok := listed[group]; !ok || l.ProtocolType != "consumer" {
 		t.Fatalf("ListGroups: %+v", listed[group])
 	}
+}
+
+// TestGroup848Protocol checks the KIP-848 error cases on the wire:
+// protocol mixing, member epochs in OffsetCommit, leave, describe.
+func TestGroup848Protocol(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{Props: props848()})
+	cl := newClient(t, b.Addr())
+	adm := kadm.NewClient(cl)
+	ctx := ctxT(t)
+	createTopic(t, adm, "p848", 3, nil)
+	hb := func(group, member string, epoch int32, join bool) *kmsg.ConsumerGroupHeartbeatResponse {
+		t.Helper()
+		req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+		req.Group, req.MemberID, req.MemberEpoch = group, member, epoch
+		req.RebalanceTimeoutMillis = -1
+		if join {
+			req.RebalanceTimeoutMillis, req.SubscribedTopicNames = 5000, []string{"p848"}
+			req.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+		}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	wantCode := func(what string, got int16, want *kerr.Error) {
+		t.Helper()
+		if got != want.Code {
+			t.Fatalf("%s: %v, want %v", what, kerr.ErrorForCode(got), want)
+		}
+	}
+
+	r := hb("g848p", "member-1", 0, true)
+	wantCode("join", r.ErrorCode, &kerr.Error{Code: 0})
+	if r.MemberEpoch != 1 || r.Assignment == nil || len(r.Assignment.Topics) != 1 || len(r.Assignment.Topics[0].Partitions) != 3 {
+		t.Fatalf("join: %+v", r)
+	}
+	wantCode("heartbeat from an unknown member", hb("g848p", "member-x", 1, false).ErrorCode, kerr.UnknownMemberID)
+	wantCode("epoch from the future", hb("g848p", "member-1", 9, false).ErrorCode, kerr.FencedMemberEpoch)
+	wantCode("heartbeat to a missing group", hb("g848-none", "member-1", 1, false).ErrorCode, kerr.GroupIDNotFound)
+
+	// A classic member cannot join a consumer group with members.
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.ProtocolType, join.SessionTimeoutMillis, join.RebalanceTimeoutMillis = "g848p", "consumer", 6000, 6000
+	join.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0}}}
+	jr, err := join.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode("classic JoinGroup to a consumer group", jr.ErrorCode, kerr.InconsistentGroupProtocol)
+
+	// OffsetCommit v9 carries the member epoch.
+	commit := func(epoch int32) int16 {
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Group, req.MemberID, req.Generation = "g848p", "member-1", epoch
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = "p848"
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset = 0, 1
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Topics[0].Partitions[0].ErrorCode
+	}
+	wantCode("commit with a stale epoch", commit(0), kerr.StaleMemberEpoch)
+	wantCode("commit with the member epoch", commit(1), &kerr.Error{Code: 0})
+
+	// DescribeGroups does not describe consumer groups (Kafka: not a
+	// classic group); ListGroups lists it with its type.
+	dg := kmsg.NewPtrDescribeGroupsRequest()
+	dg.Groups = []string{"g848p"}
+	dr, err := dg.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode("DescribeGroups", dr.Groups[0].ErrorCode, kerr.GroupIDNotFound)
+	lg := kmsg.NewPtrListGroupsRequest()
+	lg.TypesFilter = []string{"consumer"}
+	lr, err := lg.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lr.Groups) != 1 || lr.Groups[0].Group != "g848p" || lr.Groups[0].GroupState != "Stable" || lr.Groups[0].GroupType != "consumer" {
+		t.Fatalf("ListGroups: %+v", lr.Groups)
+	}
+
+	// Leave, then the member is unknown and the group empty.
+	if r := hb("g848p", "member-1", -1, false); r.ErrorCode != 0 || r.MemberEpoch != -1 {
+		t.Fatalf("leave: %+v", r)
+	}
+	wantCode("heartbeat after leaving", hb("g848p", "member-1", 1, false).ErrorCode, kerr.UnknownMemberID)
+	assertDescribeState(t, cl, "g848p", "Empty")
+	// An empty consumer group accepts a simple commit and may become a
+	// classic group again.
+	wantCode("simple commit to an empty consumer group", commit(-1), &kerr.Error{Code: 0})
+}
+
+func assertDescribeState(t *testing.T, cl *kgo.Client, group, state string) {
+	t.Helper()
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = []string{group}
+	resp, err := req.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := resp.Groups[0]; g.ErrorCode != 0 || g.State != state {
+		t.Fatalf("ConsumerGroupDescribe %s: %v state %q, want %q", group, kerr.ErrorForCode(g.ErrorCode), g.State, state)
+	}
+}
+
+// TestGroup848ClassicGroupRefusesConsumerMembers: a classic group with
+// members answers GROUP_ID_NOT_FOUND to a KIP-848 join (Kafka's answer
+// when the online upgrade is not available).
+func TestGroup848ClassicGroupRefusesConsumerMembers(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{Props: groupProps})
+	cl := newClient(t, b.Addr())
+	createTopic(t, kadm.NewClient(cl), "c848", 1, nil)
+	e := newETL(t)
+	m := startMember(t, e, b.Addr(), "c848", "classic-g", "a")
+	defer m.stop()
+	e.waitOwner(ctxT(t), "a")
+	req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	req.Group, req.MemberID, req.RebalanceTimeoutMillis = "classic-g", "m", 5000
+	req.SubscribedTopicNames, req.Topics = []string{"c848"}, []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+	resp, err := req.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ErrorCode != kerr.GroupIDNotFound.Code {
+		t.Fatalf("848 join to a classic group: %v", kerr.ErrorForCode(resp.ErrorCode))
+	}
+}
+
+// TestGroup848Regex consumes with a regex subscription resolved by the
+// broker; a topic created later that matches is assigned too.
+func TestGroup848Regex(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{Props: props848()})
+	cl := newClient(t, b.Addr())
+	adm := kadm.NewClient(cl)
+	ctx := ctxT(t)
+	createTopic(t, adm, "re848-a", 2, nil)
+	createTopic(t, adm, "other848", 1, nil)
+	prod := newClient(t, b.Addr())
+	produce := func(topic string, n int) {
+		for i := 0; i < n; i++ {
+			if err := prod.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(strconv.Itoa(i))}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	produce("re848-a", 10)
+	produce("other848", 5)
+	cons := newClient(t, b.Addr(), kgo.ConsumerGroup("g848-re"), kgo.ConsumeRegex(), kgo.ConsumeTopics("re848-.*"),
+		kgo.Balancers(kgo.RangeBalancer()), kgo.ServerSideBalancer(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.HeartbeatInterval(100*time.Millisecond))
+	got := map[string]int{}
+	consume := func(want map[string]int) {
+		for {
+			done := true
+			for topic, n := range want {
+				done = done && got[topic] >= n
+			}
+			if done {
+				return
+			}
+			fs := cons.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("consumed %v, want %v", got, want)
+			}
+			fs.EachRecord(func(r *kgo.Record) { got[r.Topic]++ })
+		}
+	}
+	consume(map[string]int{"re848-a": 10})
+	createTopic(t, adm, "re848-b", 1, nil)
+	produce("re848-b", 3)
+	consume(map[string]int{"re848-a": 10, "re848-b": 3})
+	if got["other848"] != 0 {
+		t.Fatalf("consumed a topic the regex does not match: %v", got)
+	}
+	assertDescribeState(t, cl, "g848-re", "Stable")
 }
