@@ -176,7 +176,7 @@ func TestGroup848Protocol(t *testing.T) {
 	}
 	wantCode("heartbeat from an unknown member", hb("g848p", "member-x", 1, false).ErrorCode, kerr.UnknownMemberID)
 	wantCode("epoch from the future", hb("g848p", "member-1", 9, false).ErrorCode, kerr.FencedMemberEpoch)
-	wantCode("heartbeat to a missing group", hb("g848-none", "member-1", 1, false).ErrorCode, kerr.GroupIDNotFound)
+	wantCode("heartbeat to a missing group", hb("g848-none", "member-1", 1, false).ErrorCode, kerr.UnknownMemberID)
 
 	// A classic member cannot join a consumer group with members.
 	join := kmsg.NewPtrJoinGroupRequest()
@@ -320,4 +320,48 @@ func TestGroup848Regex(t *testing.T) {
 		t.Fatalf("consumed a topic the regex does not match: %v", got)
 	}
 	assertDescribeState(t, cl, "g848-re", "Stable")
+}
+
+// TestGroup848Restart restarts the broker under a KIP-848 consumer: the
+// committed offsets survive; the group's state does not, so the member
+// gets UNKNOWN_MEMBER_ID, rejoins with a new id and resumes from the
+// committed offsets (no record is skipped).
+func TestGroup848Restart(t *testing.T) {
+	dir := t.TempDir()
+	b, err := brokertest.TryStart(t, brokertest.Options{Dir: dir, Props: props848()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addr()
+	adm := kadm.NewClient(newClient(t, addr))
+	createTopic(t, adm, "restart848", 3, nil)
+	prod := newClient(t, addr, kgo.DefaultProduceTopic("restart848"))
+	ctx := ctxT(t)
+	produceValues(t, ctx, prod, 300)
+	e := newETL(t)
+	m := startMember(t, e, addr, "restart848", "g848-restart", "a", kgo.Balancers(kgo.RangeBalancer()), kgo.ServerSideBalancer())
+	e.waitProcessed(ctx, 300)
+	want := waitCommitted(t, ctx, adm, "g848-restart", 300)
+
+	b.Close()
+	props := props848()
+	props["listeners"] = "PLAINTEXT://" + addr
+	brokertest.Start(t, brokertest.Options{Dir: dir, Props: props})
+	got, err := adm.FetchOffsets(ctx, "g848-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, o := range want {
+		if c, _ := got.Lookup("restart848", p); c.At != o {
+			t.Errorf("partition %d: committed %d after restart, %d before", p, c.At, o)
+		}
+	}
+	produceValues(t, ctx, prod, 90)
+	e.waitProcessed(ctx, 390)
+	m.stop()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.errs {
+		t.Error(s)
+	}
 }

@@ -66,7 +66,7 @@ func (c *Coordinator) ConsumerHeartbeat(ctx context.Context, group string, req C
 		return ConsumerHeartbeatResponse{Err: c.ErrCode("ConsumerGroupHeartbeat", err), MemberEpoch: -1}
 	}
 	if e == nil {
-		return hbErr(kerr.GroupIDNotFound, "Consumer group %s not found.", group)
+		return unknownGroupMember(group)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -78,7 +78,7 @@ func (c *Coordinator) ConsumerHeartbeat(ctx context.Context, group string, req C
 		case e.g.State() != Empty || len(e.g.pending) > 0:
 			return hbErr(kerr.GroupIDNotFound, "Group %s is not a consumer group.", group)
 		case !join:
-			return hbErr(kerr.GroupIDNotFound, "Consumer group %s not found.", group)
+			return unknownGroupMember(group)
 		}
 		e.c = NewConsumer(group, limits, now)
 	}
@@ -134,4 +134,15 @@ func (c *Coordinator) ConsumerDescribe(ctx context.Context, group string) Consum
 		d.Members = append(d.Members, ConsumerMemberDescription{ConsumerMember: cm, Target: g.Target(m.ID).clone()})
 	}
 	return d
+}
+
+// unknownGroupMember answers a heartbeat or leave (epoch ≠ 0) to a group
+// this coordinator does not know as a consumer group. Kafka answers
+// GROUP_ID_NOT_FOUND there, but its groups survive a restart and Gregor's
+// consumer-group state does not (docs/groups.md): after a restart the
+// members of a lost group must rejoin, and UNKNOWN_MEMBER_ID is the
+// error every client answers with a clean rejoin (GROUP_ID_NOT_FOUND is
+// fatal to Java's consumer).
+func unknownGroupMember(group string) ConsumerHeartbeatResponse {
+	return hbErr(kerr.UnknownMemberID, "Consumer group %s has no such member (the coordinator does not know the group).", group)
 }
