@@ -1,7 +1,8 @@
 // Package group is the group coordinator: Kafka's classic consumer group
 // protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, static
-// membership) and committed offsets, stored in the internal topic
-// __consumer_offsets.
+// membership), KIP-848's consumer protocol (ConsumerGroupHeartbeat with
+// server-side assignors) and committed offsets, stored in the internal
+// topic __consumer_offsets.
 //
 // # Shape
 //
@@ -14,6 +15,16 @@
 // goroutine, reads no clock, draws no random number (the driver passes
 // new member ids in) and does no I/O, so it is tested with a fake clock
 // and no sleeps. NextDeadline says when Tick next has work.
+//
+// Consumer is a KIP-848 group in the same style: Heartbeat takes the time
+// and a TopicSnapshot of the cluster's topics and returns the answer;
+// it keeps the group epoch, the target assignment (computed by the
+// uniform or range assignor, assign.go) and each member's reconciliation
+// state, and withholds a partition from a member until its previous
+// owner has revoked it. A group entry holds a Classic, plus a Consumer
+// while the group is a consumer-protocol group; the two protocols do not
+// share a group with members. Consumer group state is not persisted:
+// only committed offsets survive a restart (docs/groups.md).
 //
 // Coordinator is the thin driver. It owns the groups of the
 // __consumer_offsets partitions this broker leads (a group lives in
