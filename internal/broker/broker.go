@@ -19,6 +19,7 @@ import (
 	"github.com/gregor-streaming/gregor/internal/partition"
 	"github.com/gregor-streaming/gregor/internal/quorum"
 	"github.com/gregor-streaming/gregor/internal/server"
+	"github.com/gregor-streaming/gregor/internal/txn"
 )
 
 // Options are the parts of a broker that tests replace.
@@ -39,6 +40,7 @@ type Broker struct {
 	session *metadata.Session // nil in a quorum of one
 	parts   *partition.Manager
 	groups  *group.Coordinator
+	txns    *txn.Coordinator
 	srv     *server.Server
 	addrs   []net.Addr
 	unlock  func()
@@ -110,6 +112,10 @@ func (b *Broker) start() error {
 	b.groups = group.New(group.Config{
 		NodeID: cfg.NodeID, Meta: b.meta, Parts: b.parts, Broker: b.Config, Reconcile: b.apply,
 		Logger: b.logger.With("component", "group"),
+	})
+	b.txns = txn.New(txn.Config{
+		NodeID: cfg.NodeID, Meta: b.meta, Parts: b.parts, Broker: b.Config, Reconcile: b.apply,
+		GroupMarker: b.groups.CompleteTxn, Logger: b.logger.With("component", "txn"),
 	})
 	b.srv = server.New(server.Config{
 		Table:          handler.New(b.handlerEnv()),
@@ -205,6 +211,7 @@ func (b *Broker) handlerEnv() *handler.Env {
 		Meta:      b.meta,
 		Parts:     b.parts,
 		Groups:    b.groups,
+		Txns:      b.txns,
 		Config:    b.Config,
 		Reconcile: b.apply,
 		Logger:    b.logger.With("component", "handler"),
@@ -254,6 +261,9 @@ func (b *Broker) Close() error {
 		errs = append(errs, b.srv.Close())
 	}
 	b.wg.Wait()
+	if b.txns != nil {
+		b.txns.Close()
+	}
 	if b.groups != nil {
 		b.groups.Close()
 	}

@@ -95,7 +95,8 @@ type Coordinator struct {
 		offset  uint64
 		version uint64
 	}
-	createMu sync.Mutex // serializes creating __consumer_offsets
+	createMu sync.Mutex  // serializes creating __consumer_offsets
+	txn      pendingTxns // transactional offsets awaiting their marker (txn_offsets.go)
 	wake     chan struct{}
 	stop     chan struct{}
 	wg       sync.WaitGroup

@@ -29,6 +29,7 @@ func (c *Coordinator) load(part int32) error {
 	limits := c.limits()
 	metas := map[string]*decoded{}
 	offsets := map[string]map[string]map[int32]Offset{}
+	pending := txnReplay{}
 	next := p.Offsets().LogStart
 	end := p.Offsets().HighWatermark
 	n := 0
@@ -47,7 +48,10 @@ func (c *Coordinator) load(part int32) error {
 				return fmt.Errorf("replay %s-%d: %w", OffsetsTopic, part, err)
 			}
 			next = h.LastOffset() + 1
-			if h.IsControl() {
+			if skip, err := replayTxn(&h, b, pending, offsets); err != nil || skip {
+				if err != nil {
+					return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, h.BaseOffset, err)
+				}
 				continue
 			}
 			recs, err := record.Records(b)
@@ -64,6 +68,7 @@ func (c *Coordinator) load(part int32) error {
 			}
 		}
 	}
+	c.restorePending(part, pending)
 	for id, d := range metas {
 		c.mu.groups[id] = newEntry(id, part, restoreClassic(id, limits, d.meta, now))
 	}

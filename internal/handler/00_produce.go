@@ -131,10 +131,9 @@ func (h *handlers) produceOne(r *Request, topic string, rp kmsg.ProduceRequestTo
 		return nil, 0, nil
 	}
 	if hdr.IsTransactional() {
-		// Transactions come with the transactions issue; no client can
-		// reach here without AddPartitionsToTxn, which is not served.
-		sp.ErrorCode = kerr.InvalidTxnState.Code
-		return nil, 0, nil
+		if sp.ErrorCode = h.verifyTxnProduce(r, topic, rp.Partition, &hdr); sp.ErrorCode != 0 {
+			return nil, 0, nil
+		}
 	}
 	res, err := p.Append(batch, now)
 	if err != nil {

@@ -9,14 +9,15 @@ package handler
 //	v4: no change
 //	v5: leader epoch per partition (KIP-320)
 //	v6: flexible
-//	v7: require_stable: UNSTABLE_OFFSET_COMMIT while transactional
-//	    offsets are pending (KIP-447; none exist yet)
+//	v7: require_stable: UNSTABLE_OFFSET_COMMIT for a partition while a
+//	    transaction has uncommitted offsets for it (KIP-447)
 //	v8: several groups per request (KIP-709)
 //	v9: member id and epoch for KIP-848 groups
 //
 // An unknown group or partition answers offset -1 and no error.
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-streaming/gregor/internal/group"
@@ -47,6 +48,9 @@ func (h *handlers) offsetFetch(r *Request) Reply {
 					rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 					md := fp.Metadata
 					rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata = fp.Partition, fp.Offset.Offset, fp.LeaderEpoch, &md
+					if req.RequireStable && h.env.Groups.HasPendingTxn(g.Group, ft.Topic, fp.Partition) {
+						rp.ErrorCode = kerr.UnstableOffsetCommit.Code
+					}
 					rt.Partitions = append(rt.Partitions, rp)
 				}
 				rg.Topics = append(rg.Topics, rt)
@@ -73,6 +77,9 @@ func (h *handlers) offsetFetch(r *Request) Reply {
 			rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata = fp.Partition, fp.Offset.Offset, fp.LeaderEpoch, &md
 			if r.Version < 2 {
 				rp.ErrorCode = code
+			}
+			if req.RequireStable && h.env.Groups.HasPendingTxn(req.Group, ft.Topic, fp.Partition) {
+				rp.ErrorCode = kerr.UnstableOffsetCommit.Code
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}

@@ -11,9 +11,9 @@ package handler
 //	v6: key type 2, share groups (KIP-932)
 //
 // A group's coordinator is the leader of its __consumer_offsets partition;
-// the topic is created on the first lookup. Transaction coordinators are
-// answered COORDINATOR_NOT_AVAILABLE until transactions exist; share
-// groups are not served (INVALID_REQUEST).
+// the topic is created on the first lookup. A transactional id's
+// coordinator is the leader of its __transaction_state partition (also
+// created on first lookup); share groups are not served (INVALID_REQUEST).
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -51,19 +51,24 @@ func (h *handlers) coordinatorFor(r *Request, keyType int8, key string) kmsg.Fin
 		c.ErrorMessage = &msg
 		return c
 	}
-	switch keyType {
-	case coordinatorGroup:
-	case coordinatorTransaction:
-		return fail(kerr.CoordinatorNotAvailable)
-	default:
-		return fail(kerr.InvalidRequest)
-	}
 	ctx, cancel := timeout(r.Ctx, 0)
 	defer cancel()
-	node, err := h.env.Groups.Coordinator(ctx, key)
-	if err != nil {
-		c.ErrorCode = h.env.Groups.ErrCode("FindCoordinator", err)
-		return c
+	var node int32
+	switch keyType {
+	case coordinatorGroup:
+		var err error
+		if node, err = h.env.Groups.Coordinator(ctx, key); err != nil {
+			c.ErrorCode = h.env.Groups.ErrCode("FindCoordinator", err)
+			return c
+		}
+	case coordinatorTransaction:
+		var err error
+		if node, err = h.env.Txns.Coordinator(ctx, key); err != nil {
+			c.ErrorCode = h.env.Txns.ErrCode("FindCoordinator", err)
+			return c
+		}
+	default:
+		return fail(kerr.InvalidRequest)
 	}
 	b := h.image().Brokers[node]
 	if b == nil {

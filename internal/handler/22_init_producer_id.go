@@ -13,8 +13,11 @@ package handler
 // Without a transactional id this is an idempotent producer: it gets a new
 // producer id, epoch 0. Producer ids come in blocks allocated through the
 // metadata quorum, so an id is never handed out twice, even across
-// restarts. Transactional ids are not served yet (the transactions issue):
-// they get COORDINATOR_NOT_AVAILABLE.
+// restarts. With a transactional id the transaction coordinator
+// (internal/txn) answers: a new producer id for a new id, else the next
+// epoch, after aborting the id's open transaction (fencing the previous
+// producer); a timeout above transaction.max.timeout.ms is
+// INVALID_TRANSACTION_TIMEOUT.
 
 import (
 	"context"
@@ -22,6 +25,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/gregor-streaming/gregor/internal/txn"
 )
 
 func (h *handlers) initProducerID(r *Request) Reply {
@@ -30,7 +35,15 @@ func (h *handlers) initProducerID(r *Request) Reply {
 	resp.SetVersion(r.Version)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		ctx, cancel := timeout(r.Ctx, 0)
+		defer cancel()
+		resp.ProducerID, resp.ProducerEpoch, resp.ErrorCode = h.env.Txns.InitProducerID(ctx, txn.InitRequest{
+			ID: *req.TransactionalID, TimeoutMs: req.TransactionTimeoutMillis,
+			ProducerID: req.ProducerID, ProducerEpoch: req.ProducerEpoch, FencedOK: r.Version >= 4,
+		})
+		if resp.ErrorCode != 0 {
+			resp.ProducerID, resp.ProducerEpoch = -1, -1
+		}
 		return Now(resp)
 	}
 	ctx, cancel := timeout(r.Ctx, 0)

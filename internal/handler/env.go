@@ -9,6 +9,7 @@ import (
 	"github.com/gregor-streaming/gregor/internal/group"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
+	"github.com/gregor-streaming/gregor/internal/txn"
 )
 
 // Env is what handlers delegate to. The broker builds it.
@@ -18,6 +19,8 @@ type Env struct {
 	Parts  *partition.Manager
 	// Groups is the group coordinator (consumer groups and offsets).
 	Groups *group.Coordinator
+	// Txns is the transaction coordinator.
+	Txns *txn.Coordinator
 	// Config returns the broker's effective configuration (static plus
 	// dynamic overrides from the metadata log).
 	Config func() *config.Broker

@@ -40,6 +40,17 @@ func (h *handlers) entries() []Entry {
 		{Key: kmsg.ListGroups.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.listGroups},
 		{Key: kmsg.DeleteGroups.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.deleteGroups},
 		{Key: kmsg.OffsetDelete.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.offsetDelete},
+		// Transactions (internal/txn). EndTxn stops at v4 and
+		// WriteTxnMarkers at v1: KIP-890 transaction version 2 is not
+		// served.
+		{Key: kmsg.AddPartitionsToTxn.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.addPartitionsToTxn},
+		{Key: kmsg.AddOffsetsToTxn.Int16(), MinVersion: 0, MaxVersion: 4, Handle: h.addOffsetsToTxn},
+		{Key: kmsg.EndTxn.Int16(), MinVersion: 0, MaxVersion: 4, Handle: h.endTxn},
+		{Key: kmsg.WriteTxnMarkers.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.writeTxnMarkers},
+		{Key: kmsg.TxnOffsetCommit.Int16(), MinVersion: 0, MaxVersion: 5, Handle: h.txnOffsetCommit},
+		{Key: kmsg.DescribeProducers.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.describeProducers},
+		{Key: kmsg.DescribeTransactions.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.describeTransactions},
+		{Key: kmsg.ListTransactions.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.listTransactions},
 		{Key: kmsg.ConsumerGroupHeartbeat.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.consumerGroupHeartbeat},
 		{Key: kmsg.ConsumerGroupDescribe.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.consumerGroupDescribe},
 	}

@@ -1,0 +1,396 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/group"
+	"github.com/gregor-streaming/gregor/internal/metadata"
+	"github.com/gregor-streaming/gregor/internal/partition"
+	"github.com/gregor-streaming/gregor/internal/record"
+)
+
+// StateTopic is the internal topic holding transaction state.
+const StateTopic = "__transaction_state"
+
+// Errors of the coordinator; the handlers map them to Kafka codes.
+var (
+	// ErrNotCoordinator: this broker does not lead the transactional
+	// id's __transaction_state partition.
+	ErrNotCoordinator = errors.New("txn: this broker is not the transaction coordinator")
+	// ErrPartitionNotHosted: a marker is for a partition another broker
+	// leads (sending markers to other brokers is not implemented).
+	ErrPartitionNotHosted = errors.New("txn: marker for a partition this broker does not host")
+)
+
+// Config is what a Coordinator needs from the broker.
+type Config struct {
+	NodeID int32
+	Meta   *metadata.Node
+	Parts  *partition.Manager
+	// Broker returns the effective broker configuration.
+	Broker func() *config.Broker
+	// Reconcile opens the partitions of a just-created topic.
+	Reconcile func() error
+	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// GroupMarker is called after a marker is durable in a
+	// __consumer_offsets partition, so the group coordinator applies
+	// (commit) or drops (abort) the producer's pending offsets.
+	GroupMarker func(part int32, producerID int64, commit bool)
+	// RetryInterval is how often the background loop loads partitions,
+	// retries unfinished markers and expires idle transactional ids
+	// (Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms,
+	// 10 s). Transaction timeouts fire on their own deadline.
+	RetryInterval time.Duration
+}
+
+// entry is one transactional id. mu guards m and is held across the
+// writes of a transition. Lock order: entry.mu → Coordinator.mu →
+// Coordinator.timer.
+type entry struct {
+	mu   sync.Mutex
+	part int32
+	m    Metadata
+	gone bool // expired and removed from the map
+}
+
+// Coordinator is the transaction coordinator of one broker. Every method
+// is safe for concurrent use.
+type Coordinator struct {
+	cfg  Config
+	log  *slog.Logger
+	pids producerIDs
+
+	mu struct {
+		sync.Mutex
+		txns   map[string]*entry
+		loaded map[int32]bool
+	}
+	timer struct {
+		sync.Mutex
+		next time.Time
+	}
+	createMu sync.Mutex
+	wake     chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New starts a coordinator and its background goroutine; Close stops it.
+func New(cfg Config) *Coordinator {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = 10 * time.Second
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c.pids.alloc = cfg.Meta.AllocateProducerIDs
+	c.mu.txns = map[string]*entry{}
+	c.mu.loaded = map[int32]bool{}
+	c.wg.Add(1)
+	go c.run()
+	return c
+}
+
+// Close stops the background goroutine.
+func (c *Coordinator) Close() {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	c.wg.Wait()
+}
+
+func (c *Coordinator) now() time.Time { return c.cfg.Now() }
+
+// run is the background goroutine: at start and every RetryInterval it
+// loads the partitions this broker leads, finishes transactions whose
+// markers are not all written, and expires idle ids; at each
+// transaction's deadline it aborts it.
+func (c *Coordinator) run() {
+	defer c.wg.Done()
+	retry := time.NewTicker(c.cfg.RetryInterval)
+	defer retry.Stop()
+	c.tick()
+	for c.wait(retry.C) {
+		c.tick()
+	}
+}
+
+// wait blocks until the next deadline, the retry ticker or a wake-up
+// (true), or Close (false).
+func (c *Coordinator) wait(retry <-chan time.Time) bool {
+	for {
+		c.timer.Lock()
+		next := c.timer.next
+		c.timer.Unlock()
+		var fire <-chan time.Time
+		var t *time.Timer
+		if !next.IsZero() {
+			t = time.NewTimer(max(time.Until(next), 0))
+			fire = t.C
+		}
+		woken := false
+		select {
+		case <-c.stop:
+		case <-c.wake:
+			woken = true
+		case <-fire:
+		case <-retry:
+		}
+		if t != nil {
+			t.Stop()
+		}
+		select {
+		case <-c.stop:
+			return false
+		default:
+		}
+		if !woken {
+			return true
+		}
+	}
+}
+
+// schedule makes the background goroutine run at t (or earlier).
+func (c *Coordinator) schedule(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	c.timer.Lock()
+	if !c.timer.next.IsZero() && !t.Before(c.timer.next) {
+		c.timer.Unlock()
+		return
+	}
+	c.timer.next = t
+	c.timer.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// tick does one pass of the background work.
+func (c *Coordinator) tick() {
+	c.timer.Lock()
+	c.timer.next = time.Time{}
+	c.timer.Unlock()
+	c.loadAll()
+	expiration := time.Duration(c.cfg.Broker().TransactionalIDExpirationMs) * time.Millisecond
+	for _, e := range c.entries() {
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		c.tickEntry(e, expiration)
+	}
+}
+
+func (c *Coordinator) tickEntry(e *entry, expiration time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return
+	}
+	now := c.now().UnixMilli()
+	if n, ok, err := TimedOut(e.m, now, c.newIDFunc(context.Background())); err != nil {
+		c.log.Error("aborting a timed-out transaction failed", "transactional_id", e.m.ID, "err", err)
+	} else if ok {
+		c.log.Info("aborting timed-out transaction", "transactional_id", e.m.ID, "producer_id", e.m.ProducerID,
+			"timeout_ms", e.m.TimeoutMs, "partitions", len(e.m.Partitions))
+		if err := c.store(e, n); err != nil {
+			c.log.Error("writing transaction abort failed", "transactional_id", e.m.ID, "err", err)
+		}
+	}
+	if e.m.State.preparing() {
+		if err := c.finish(e); err != nil {
+			c.log.Warn("transaction markers not all written; retrying later", "transactional_id", e.m.ID, "state", e.m.State, "err", err)
+		}
+	}
+	if Expired(e.m, now, expiration) {
+		if err := c.write(e.part, encodeKey(e.m.ID), nil); err != nil {
+			c.log.Error("expiring transactional id failed", "transactional_id", e.m.ID, "err", err)
+		} else {
+			c.remove(e)
+		}
+	}
+	c.schedule(e.m.Deadline())
+}
+
+func (c *Coordinator) remove(e *entry) {
+	e.gone = true
+	c.mu.Lock()
+	if c.mu.txns[e.m.ID] == e {
+		delete(c.mu.txns, e.m.ID)
+	}
+	c.mu.Unlock()
+}
+
+func (c *Coordinator) entries() []*entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*entry, 0, len(c.mu.txns))
+	for _, e := range c.mu.txns {
+		out = append(out, e)
+	}
+	return out
+}
+
+// statePartitions returns the partition count of __transaction_state,
+// creating the topic on first need when create is set (0 if it does not
+// exist and create is not set).
+func (c *Coordinator) statePartitions(ctx context.Context, create bool) (int32, error) {
+	if t := c.cfg.Meta.Image().Topic(StateTopic); t != nil || !create {
+		if t == nil {
+			return 0, nil
+		}
+		return int32(len(t.Partitions)), nil
+	}
+	c.createMu.Lock()
+	defer c.createMu.Unlock()
+	if t := c.cfg.Meta.Image().Topic(StateTopic); t != nil {
+		return int32(len(t.Partitions)), nil
+	}
+	b := c.cfg.Broker()
+	rf := b.TransactionStateLogReplicationFactor
+	if live := int16(len(c.cfg.Meta.Image().Brokers)); live < rf {
+		rf = max(live, 1)
+	}
+	t, err := c.cfg.Meta.CreateTopic(ctx, metadata.TopicSpec{
+		Name: StateTopic, NumPartitions: b.TransactionStateLogNumPartitions, ReplicationFactor: rf, Internal: true,
+		// Compaction is not implemented yet: keep every record.
+		Configs: map[string]string{"retention.ms": "-1", "retention.bytes": "-1"},
+	})
+	if errors.Is(err, metadata.ErrTopicExists) {
+		if t := c.cfg.Meta.Image().Topic(StateTopic); t != nil {
+			return int32(len(t.Partitions)), nil
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", StateTopic, err)
+	}
+	if err := c.cfg.Reconcile(); err != nil {
+		return 0, fmt.Errorf("open %s: %w", StateTopic, err)
+	}
+	c.log.Info("created internal topic", "topic", StateTopic, "partitions", len(t.Partitions), "replication_factor", rf)
+	return int32(len(t.Partitions)), nil
+}
+
+// Coordinator returns the node coordinating transactional id (the leader
+// of its __transaction_state partition), creating the topic on first need.
+func (c *Coordinator) Coordinator(ctx context.Context, id string) (int32, error) {
+	n, err := c.statePartitions(ctx, true)
+	if err != nil {
+		return -1, err
+	}
+	t := c.cfg.Meta.Image().Topic(StateTopic)
+	p := group.PartitionFor(id, n)
+	if t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader < 0 {
+		return -1, ErrNotCoordinator
+	}
+	return t.Partitions[p].Leader, nil
+}
+
+// lookup returns the entry of id (nil if unknown), loading its partition
+// first. With create, the state topic is created if missing.
+func (c *Coordinator) lookup(ctx context.Context, id string, create bool) (*entry, int32, error) {
+	n, err := c.statePartitions(ctx, create)
+	if err != nil {
+		return nil, -1, err
+	}
+	if n == 0 {
+		return nil, -1, ErrNotCoordinator
+	}
+	part := group.PartitionFor(id, n)
+	if err := c.load(part); err != nil {
+		return nil, part, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.txns[id], part, nil
+}
+
+// hosted returns the __transaction_state partition part if this node
+// leads it.
+func (c *Coordinator) hosted(part int32) (*partition.Partition, error) {
+	t := c.cfg.Meta.Image().Topic(StateTopic)
+	if t == nil || int(part) >= len(t.Partitions) || t.Partitions[part].Leader != c.cfg.NodeID {
+		return nil, ErrNotCoordinator
+	}
+	p := c.cfg.Parts.Get(StateTopic, part)
+	if p == nil {
+		return nil, ErrNotCoordinator
+	}
+	return p, nil
+}
+
+// write appends one record to a __transaction_state partition and waits
+// until it is durable.
+func (c *Coordinator) write(part int32, key, value []byte) error {
+	p, err := c.hosted(part)
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	batch, err := record.Build(record.BatchSpec{}, []record.Record{{Timestamp: now.UnixMilli(), Key: key, Value: value}})
+	if err != nil {
+		return err
+	}
+	res, err := p.Append(batch, now)
+	if err != nil {
+		return err
+	}
+	return p.WaitDurable(res.LastOffset + 1)
+}
+
+// store writes n as e's new state and adopts it; then, for a Prepare
+// state, writes the markers and the completion. e.mu must be held.
+func (c *Coordinator) store(e *entry, n Metadata) error {
+	if err := c.write(e.part, encodeKey(n.ID), encodeValue(n)); err != nil {
+		return err
+	}
+	e.m = n
+	c.schedule(n.Deadline())
+	if n.State.preparing() {
+		return c.finish(e)
+	}
+	return nil
+}
+
+// finish writes the markers of a Prepare state to every partition of the
+// transaction, then the Complete state. On error the state stays
+// Prepare and the background loop retries. e.mu must be held.
+func (c *Coordinator) finish(e *entry) error {
+	m := e.m
+	coordEpoch := int32(0)
+	if p, err := c.hosted(e.part); err == nil {
+		coordEpoch = p.LeaderEpoch()
+	}
+	if err := c.writeMarkers(m.Partitions, m.ProducerID, m.ProducerEpoch, coordEpoch, m.State == PrepareCommit); err != nil {
+		return err
+	}
+	done := Complete(m, c.now().UnixMilli())
+	if err := c.write(e.part, encodeKey(done.ID), encodeValue(done)); err != nil {
+		return err
+	}
+	e.m = done
+	return nil
+}
+
+// newIDFunc returns a producer id allocator bound to ctx.
+func (c *Coordinator) newIDFunc(ctx context.Context) func() (int64, error) {
+	return func() (int64, error) { return c.pids.next(ctx) }
+}

@@ -1,0 +1,53 @@
+// Package txn is the transaction coordinator: Kafka's exactly-once
+// transactions (InitProducerId with a transactional id,
+// AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, the COMMIT/ABORT markers)
+// with its state in the internal topic __transaction_state.
+//
+// # Shape
+//
+// state.go is the state machine of one transactional id (Empty, Ongoing,
+// PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, Dead,
+// PrepareEpochFence, numbered as Kafka's) as pure functions over a
+// Metadata value: Init, AddPartitions, End, Complete, TimedOut, Expired
+// take the current state and the time and return the next state (or a
+// Kafka error) without I/O, clocks or goroutines, so they are tested
+// directly.
+//
+// Coordinator is the thin driver. A transactional id lives in partition
+// abs(javaHashCode(id)) % transaction.state.log.num.partitions of
+// __transaction_state (Kafka's formula), whose leader is its
+// coordinator. The topic is created on first need (retention -1: there
+// is no compaction yet). Each transition is written as Kafka's own
+// records (kmsg TxnMetadataKey/TxnMetadataValue) through partition.Append
+// and WaitDurable before it takes effect. Ending a transaction writes
+// PrepareCommit/PrepareAbort, then a control batch (record.EndTxnMarker)
+// to every partition of the transaction (in parallel, each durable),
+// then CompleteCommit/CompleteAbort. A partition is loaded by replaying
+// it the first time it is used and by the background goroutine, which
+// also finishes transactions left in a Prepare state (after a restart or
+// a failed marker write), aborts transactions past their
+// transaction.timeout.ms (bumping the epoch, which fences the producer)
+// and forgets ids idle for transactional.id.expiration.ms.
+//
+// # Concurrency
+//
+// Every exported method of Coordinator is safe for concurrent use. Each
+// transactional id has a mutex, held across a whole transition including
+// its writes and markers; the coordinator's mutex guards the id map and
+// the loaded partitions. Lock order: id → coordinator → timer. Markers
+// to __consumer_offsets call Config.GroupMarker with the id's lock held
+// (the group coordinator never calls back into this package).
+//
+// # Errors
+//
+// Requests answer Kafka error codes (kerr). ErrNotCoordinator becomes
+// NOT_COORDINATOR; other internal errors (a failed write) are logged and
+// answered COORDINATOR_NOT_AVAILABLE.
+//
+// # Limits
+//
+// Markers are written only to partitions this broker hosts; a partition
+// led by another broker is ErrPartitionNotHosted and the transaction
+// stays in its Prepare state (retried) — multi-broker transactions wait
+// for the replication work. KIP-890 transaction version 2 is not served.
+package txn
