@@ -83,6 +83,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newProduceCmd(g),
 		newConsumeCmd(g),
 		newGroupCmd(g),
+		newTxnCmd(g),
 		newVersionCmd(),
 		newBenchCmd(g),
 	)
