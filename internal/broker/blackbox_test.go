@@ -31,6 +31,7 @@ func TestBlackBox(t *testing.T) {
 		{"kcat-group", "kcat_group.sh", []string{"kcat"}},
 		{"confluent-kafka", "confluent.py", []string{"py:confluent_kafka"}},
 		{"confluent-kafka-group", "confluent_group.py", []string{"py:confluent_kafka"}},
+		{"confluent-kafka-txn", "confluent_txn.py", []string{"py:confluent_kafka"}},
 		{"kafka-python", "kafka_python.py", []string{"py:kafka"}},
 	}
 	for _, tc := range cases {
