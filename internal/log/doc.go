@@ -3,8 +3,11 @@
 // A Log owns one directory, <dataDir>/<topic>-<partition>/, laid out as
 // Kafka lays it out: <base>.log segments holding v2 record batches byte for
 // byte as received (base offset and leader epoch rewritten), sparse
-// <base>.index and <base>.timeindex files, leader-epoch-checkpoint, and our
-// own log-start-offset and <offset>.snapshot (producer state) files.
+// <base>.index and <base>.timeindex files, <base>.txnindex (aborted
+// transactions), leader-epoch-checkpoint, and our own log-start-offset and
+// <offset>.snapshot (producer state, open transactions) files. The log
+// tracks transactions from their batches and markers: LastStableOffset,
+// AbortedTxns and OngoingTxns answer read_committed fetches and admin.
 // docs/storage.md describes the formats, recovery and durability.
 //
 // # Ownership

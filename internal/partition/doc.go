@@ -9,6 +9,11 @@
 // flush policy it is the log end offset. The cluster issue adds followers;
 // the high watermark then becomes the minimum over the in-sync replicas.
 //
+// Offsets also carries the last stable offset (LSO, from the log's
+// transaction state and the high watermark); ReadCommitted serves
+// read_committed consumers below it, with the aborted transactions in
+// range.
+//
 // A Partition is safe for concurrent use. Appends are serialized by its log.
 // The Manager maps topic-partitions to Partitions and reconciles them with
 // the applied metadata image (opening logs for new partitions, deleting the
