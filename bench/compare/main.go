@@ -5,7 +5,7 @@
 // table (results.md), the raw figures (results.json) and a plot (plot.png)
 // to --out.
 //
-//	cd bench && go run ./compare            # 3 rounds, ~15 minutes on 2 cores
+//	cd bench && go run ./compare            # 3 rounds, ~10 minutes on 2 cores
 //	cd bench && go run ./compare --quick    # 1 small round, a smoke test
 //
 // Peers: gregor (fsync before acknowledging, the default), gregor-osflush
