@@ -83,7 +83,12 @@ func TestTxnBrokerRestartMidTransaction(t *testing.T) {
 			}
 		}
 	}
-	// Transaction b is open: stop the broker under it.
+	// Transaction b is open: its offset is pending, so a require_stable
+	// OffsetFetch is told to wait.
+	if code := stableFetchCode(t, p, "rsg", "rs"); code != kerr.UnstableOffsetCommit.Code {
+		t.Fatalf("OffsetFetch require_stable with a pending transactional offset: code %d, want UNSTABLE_OFFSET_COMMIT", code)
+	}
+	// Stop the broker under the open transaction.
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +125,9 @@ func TestTxnBrokerRestartMidTransaction(t *testing.T) {
 	if o, ok := offs.Lookup("rs", 0); !ok || o.At != 42 {
 		t.Fatalf("group offset after restart = %+v, want 42 (the aborted 99 must not show)", o)
 	}
+	if code := stableFetchCode(t, plain, "rsg", "rs"); code != 0 {
+		t.Fatalf("OffsetFetch require_stable after the abort: code %d, want 0", code)
+	}
 	desc, err := adm2.DescribeTransactions(ctx, "rs-1")
 	if err != nil {
 		t.Fatal(err)
@@ -127,4 +135,26 @@ func TestTxnBrokerRestartMidTransaction(t *testing.T) {
 	if d := desc["rs-1"]; d.State != "CompleteAbort" {
 		t.Fatalf("transaction state after the timeout = %q, want CompleteAbort", d.State)
 	}
+}
+
+// stableFetchCode sends OffsetFetch with require_stable for topic-0 of
+// group and returns the partition's error code.
+func stableFetchCode(t *testing.T, cl *kgo.Client, group, topic string) int16 {
+	t.Helper()
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.RequireStable = true
+	g := kmsg.NewOffsetFetchRequestGroup()
+	g.Group = group
+	rt := kmsg.NewOffsetFetchRequestGroupTopic()
+	rt.Topic, rt.Partitions = topic, []int32{0}
+	g.Topics = append(g.Topics, rt)
+	req.Groups = append(req.Groups, g)
+	resp, err := req.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Groups) != 1 || len(resp.Groups[0].Topics) != 1 || len(resp.Groups[0].Topics[0].Partitions) != 1 {
+		t.Fatalf("OffsetFetch response shape: %+v", resp)
+	}
+	return resp.Groups[0].Topics[0].Partitions[0].ErrorCode
 }
