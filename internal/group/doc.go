@@ -38,6 +38,13 @@
 // goroutine: a timer for session and rebalance timeouts, and the
 // offsets.retention.minutes expiry.
 //
+// Transactional offset commits (TxnOffsetCommit, txn_offsets.go) are
+// written as a transactional batch of the producer and kept pending per
+// __consumer_offsets partition and producer id until the transaction
+// coordinator reports the marker (CompleteTxn): a COMMIT applies them, an
+// ABORT drops them; replay does the same with the markers it meets.
+// HasPendingTxn answers OffsetFetch's require_stable.
+//
 // # Concurrency
 //
 // Every exported method of Coordinator is safe for concurrent use. Each

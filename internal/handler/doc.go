@@ -4,7 +4,8 @@
 // dispatches through it and ApiVersions is built from it.
 //
 // Handlers are thin: decode (already done by the server with kmsg),
-// validate, delegate to a domain package (partition, metadata, config),
+// validate, delegate to a domain package (partition, metadata, config,
+// group, txn),
 // encode. Each file opens with a short history of what each version of its
 // API added. Internal errors are mapped to Kafka error codes in errors.go;
 // an error with no mapping is logged and answered with
