@@ -18,6 +18,7 @@ import (
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
 	"github.com/gregor-streaming/gregor/internal/quorum"
+	"github.com/gregor-streaming/gregor/internal/replication"
 	"github.com/gregor-streaming/gregor/internal/server"
 	"github.com/gregor-streaming/gregor/internal/txn"
 )
@@ -41,6 +42,7 @@ type Broker struct {
 	parts   *partition.Manager
 	groups  *group.Coordinator
 	txns    *txn.Coordinator
+	repl    *replication.Replicator // replication.go
 	srv     *server.Server
 	addrs   []net.Addr
 	unlock  func()
@@ -101,6 +103,7 @@ func (b *Broker) start() error {
 		return err
 	}
 	b.parts = partition.NewManager(b.fs, b.dataDir, cfg.NodeID, b.logger)
+	b.startReplication()
 	if err := b.apply(); err != nil {
 		// Serve what opened; the rest answer NOT_LEADER_OR_FOLLOWER
 		// and the error names each partition that failed.
@@ -235,7 +238,9 @@ func (b *Broker) apply() error {
 		eff = b.effective.Load()
 	}
 	b.effective.Store(eff)
-	return b.parts.Apply(img, eff)
+	err = b.parts.Apply(img, eff)
+	b.updateReplication(img)
+	return err
 }
 
 // Addrs returns the bound listener addresses.
@@ -267,6 +272,7 @@ func (b *Broker) Close() error {
 	if b.groups != nil {
 		b.groups.Close()
 	}
+	b.stopReplication()
 	if b.parts != nil {
 		errs = append(errs, b.parts.Close())
 	}

@@ -57,6 +57,7 @@ type Broker struct {
 	LogMessageTimestampAfterMaxMs  int64         // log.message.timestamp.after.max.ms
 	MinInsyncReplicas              int32         // min.insync.replicas
 	UncleanLeaderElectionEnable    bool          // unclean.leader.election.enable
+	ReplicaLagTimeMaxMs            int64         // replica.lag.time.max.ms
 	CompressionType                string        // compression.type
 	CompressionGzipLevel           int32         // compression.gzip.level
 	CompressionLz4Level            int32         // compression.lz4.level

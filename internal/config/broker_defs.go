@@ -118,6 +118,8 @@ var brokerDefs = []Def{
 		valid: atLeast(0), setBroker: bfield(func(b *Broker) *int64 { return &b.LogMessageTimestampAfterMaxMs })},
 	{Name: "min.insync.replicas", Type: TypeInt, Default: "1", Dynamic: true, Doc: "Default min.insync.replicas: the ISR size an acks=all produce needs.",
 		valid: atLeast(1), setBroker: bfield(func(b *Broker) *int32 { return &b.MinInsyncReplicas })},
+	{Name: "replica.lag.time.max.ms", Type: TypeLong, Default: "30000", Doc: "How long a follower may go without catching up to the leader's log end before the leader removes it from the ISR.",
+		valid: atLeast(1), setBroker: bfield(func(b *Broker) *int64 { return &b.ReplicaLagTimeMaxMs })},
 	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Default: "false", Dynamic: true, Doc: "Default unclean.leader.election.enable: let an out-of-sync replica become leader (loses data).",
 		setBroker: bfield(func(b *Broker) *bool { return &b.UncleanLeaderElectionEnable })},
 	{Name: "compression.type", Type: TypeString, Default: "producer", Dynamic: true, Doc: "Default compression.type of topics.",

@@ -36,6 +36,7 @@ type appended struct {
 	p    *partition.Partition
 	upTo int64
 	resp *kmsg.ProduceResponseTopicPartition
+	isr  *isrWait // acks=all: wait for the ISR too (00_produce_isr.go)
 }
 
 func (h *handlers) produce(r *Request) Reply {
@@ -72,8 +73,8 @@ func (h *handlers) produce(r *Request) Reply {
 				failed = true
 				continue
 			}
-			if p != nil && partitionFlushEach(p) {
-				waits = append(waits, appended{p: p, upTo: upTo, resp: sp})
+			if w := newISRWait(r, req, p, rp.Records); p != nil && (partitionFlushEach(p) || w != nil) {
+				waits = append(waits, appended{p: p, upTo: upTo, resp: sp, isr: w})
 			}
 		}
 	}
@@ -135,6 +136,9 @@ func (h *handlers) produceOne(r *Request, topic string, rp kmsg.ProduceRequestTo
 			return nil, 0, nil
 		}
 	}
+	if err := p.CheckProduce(r.Msg.(*kmsg.ProduceRequest).Acks); err != nil {
+		return nil, 0, err
+	}
 	res, err := p.Append(batch, now)
 	if err != nil {
 		return nil, 0, err
@@ -174,10 +178,16 @@ func (h *handlers) waitDurable(waits []appended) {
 }
 
 func (h *handlers) waitDurableOne(w appended) {
+	if !partitionFlushEach(w.p) {
+		h.waitISR(w)
+		return
+	}
 	if err := w.p.WaitDurable(w.upTo); err != nil {
 		h.log.Error("fsync failed; answering KAFKA_STORAGE_ERROR", "topic", w.p.Topic, "partition", w.p.Index, "err", err)
 		w.resp.ErrorCode = kerr.KafkaStorageError.Code
+		return
 	}
+	h.waitISR(w)
 }
 
 // missingPartitionCode answers a request for a partition this broker does

@@ -32,8 +32,9 @@ type ConfigResource struct {
 
 // result is what a successful apply hands back to the proposer.
 type result struct {
-	topic           *Topic // create_topic
-	firstProducerID int64  // allocate_producer_ids
+	topic           *Topic    // create_topic
+	firstProducerID int64     // allocate_producer_ids
+	partition       Partition // alter_partition
 }
 
 // apply is the state machine: it returns the image after r, applied as the
@@ -65,6 +66,8 @@ func apply(img *Image, r *record, index uint64) (*Image, result, error) {
 		next, err = applyBrokerState(img, r.UnfenceBroker, unfence)
 	case typeShutdownBroker:
 		next, err = applyBrokerState(img, r.ShutdownBroker, shutdown)
+	case typeAlterPartition:
+		next, res.partition, err = applyAlterPartition(img, r.AlterPartition)
 	default:
 		err = fmt.Errorf("%w: unknown type %q", ErrInvalidRecord, r.Type)
 	}
@@ -83,7 +86,12 @@ func applyRegisterBroker(img *Image, b *BrokerRegistration, index uint64) (*Imag
 	next := img.shallow()
 	next.Brokers = maps.Clone(img.Brokers)
 	next.Brokers[b.ID] = &Broker{BrokerRegistration: reg, Epoch: int64(index)}
-	return next, nil
+	if old := img.Brokers[b.ID]; old != nil && old.IncarnationID != b.IncarnationID {
+		// A new incarnation: its log may have lost what it had not
+		// fsynced, so it leads only if no other in-sync replica can.
+		next = electAway(next, b.ID, true)
+	}
+	return electReturning(next, b.ID), nil
 }
 
 func applyCreateTopic(img *Image, c *createTopicRecord) (*Image, *Topic, error) {

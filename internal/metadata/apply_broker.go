@@ -41,5 +41,8 @@ func applyBrokerState(img *Image, r *brokerEpochRecord, tr brokerTransition) (*I
 	next := img.shallow()
 	next.Brokers = maps.Clone(img.Brokers)
 	next.Brokers[r.ID] = &nb
-	return next, nil
+	if tr == unfence {
+		return electReturning(next, r.ID), nil
+	}
+	return electAway(next, r.ID, false), nil
 }

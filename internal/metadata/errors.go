@@ -31,6 +31,15 @@ var (
 	// broker incarnation that is no longer the registered one (or a
 	// broker that is not registered).
 	ErrStaleBrokerEpoch = errors.New("metadata: stale broker epoch")
+	// ErrFencedLeaderEpoch: an alter_partition record from a broker that
+	// no longer leads the partition, or leads it in another epoch.
+	ErrFencedLeaderEpoch = errors.New("metadata: fenced leader epoch")
+	// ErrStalePartitionEpoch: an alter_partition record based on an older
+	// partition epoch (another ISR or leader change came first).
+	ErrStalePartitionEpoch = errors.New("metadata: stale partition epoch")
+	// ErrInvalidISR: an ISR that leaves out the leader, names a broker
+	// that is not a replica (or twice), or adds a fenced broker.
+	ErrInvalidISR = errors.New("metadata: invalid ISR")
 )
 
 // Node errors.

@@ -21,6 +21,7 @@ const (
 	typeFenceBroker         = "fence_broker"
 	typeUnfenceBroker       = "unfence_broker"
 	typeShutdownBroker      = "shutdown_broker"
+	typeAlterPartition      = "alter_partition"
 )
 
 // record is one metadata record: the JSON payload of a normal Raft entry.
@@ -42,6 +43,7 @@ type record struct {
 	FenceBroker         *brokerEpochRecord         `json:"fence_broker,omitempty"`
 	UnfenceBroker       *brokerEpochRecord         `json:"unfence_broker,omitempty"`
 	ShutdownBroker      *brokerEpochRecord         `json:"shutdown_broker,omitempty"`
+	AlterPartition      *alterPartitionRecord      `json:"alter_partition,omitempty"`
 }
 
 // brokerEpochRecord names one incarnation of a broker: its id and the
@@ -133,6 +135,8 @@ func decodeRecord(b []byte) (*record, error) {
 		present = r.UnfenceBroker != nil
 	case typeShutdownBroker:
 		present = r.ShutdownBroker != nil
+	case typeAlterPartition:
+		present = r.AlterPartition != nil
 	default:
 		return nil, fmt.Errorf("%w: unknown type %q", ErrInvalidRecord, r.Type)
 	}

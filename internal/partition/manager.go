@@ -33,6 +33,7 @@ type Manager struct {
 	dir    string
 	nodeID int32
 	logger *slog.Logger
+	isr    isrWake // replica.go
 
 	mu struct {
 		sync.RWMutex
@@ -104,6 +105,7 @@ func (m *Manager) Apply(img *metadata.Image, broker *config.Broker) error {
 					continue
 				}
 			}
+			p.ApplyReplication(pm, m.nodeID, broker, m.ISRWake(), time.Now())
 			p.setState(pm.LeaderEpoch, cfg, m.logger)
 		}
 	}

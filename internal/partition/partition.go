@@ -25,6 +25,7 @@ type Partition struct {
 	Topic string
 	Index int32
 	log   *log.Log
+	rep   replicaState // replica.go
 
 	mu struct {
 		sync.Mutex
@@ -79,6 +80,9 @@ func (p *Partition) TopicID() [16]byte {
 // CheckLeaderEpoch validates a client's current leader epoch as Kafka does:
 // -1 is not checked, older is fenced, newer is unknown.
 func (p *Partition) CheckLeaderEpoch(epoch int32) error {
+	if err := p.checkLeader(); err != nil {
+		return err
+	}
 	if epoch < 0 {
 		return nil
 	}
@@ -113,6 +117,7 @@ func (p *Partition) Append(batch []byte, now time.Time) (log.AppendResult, error
 	if err != nil {
 		return res, err
 	}
+	p.notifyAppend()
 	if !flushEach(cfg) {
 		p.advanceHW(p.log.NextOffset())
 		// flush.messages=N: fsync once N messages are unflushed.
@@ -160,6 +165,7 @@ func (p *Partition) WaitDurable(upTo int64) error {
 func (p *Partition) Flush() error { return p.WaitDurable(p.log.NextOffset()) }
 
 func (p *Partition) advanceHW(hw int64) {
+	hw = p.capHW(hw)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if hw <= p.mu.hw {
@@ -249,7 +255,7 @@ func (p *Partition) setState(epoch int32, cfg config.Topic, logger *slog.Logger)
 	p.mu.cfg = cfg
 	p.mu.Unlock()
 	p.log.SetConfig(LogConfig(cfg))
-	if epoch > old || p.log.LatestEpoch() < epoch {
+	if p.leads() && (epoch > old || p.log.LatestEpoch() < epoch) {
 		if err := p.log.AssignEpochStartOffset(epoch, p.log.NextOffset()); err != nil {
 			logger.Error("recording leader epoch failed", "topic", p.Topic, "partition", p.Index, "epoch", epoch, "err", err)
 		}

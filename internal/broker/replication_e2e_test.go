@@ -1,0 +1,310 @@
+package broker_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/gregor-streaming/gregor/internal/broker"
+	"github.com/gregor-streaming/gregor/internal/broker/brokertest"
+	"github.com/gregor-streaming/gregor/internal/fs"
+	"github.com/gregor-streaming/gregor/internal/log"
+	"github.com/gregor-streaming/gregor/internal/metadata"
+	"github.com/gregor-streaming/gregor/internal/partition"
+	"github.com/gregor-streaming/gregor/internal/record"
+)
+
+// replCluster is n combined brokers in this process that can be stopped
+// and restarted on their data directories.
+type replCluster struct {
+	t     *testing.T
+	dirs  map[int32]string
+	props map[int32]map[string]string
+	nodes map[int32]*broker.Broker
+}
+
+func startReplCluster(t *testing.T, n int) *replCluster {
+	t.Helper()
+	ctl := freeAddrs(t, n)
+	var voters []string
+	for i, a := range ctl {
+		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
+	}
+	c := &replCluster{t: t, dirs: map[int32]string{}, props: map[int32]map[string]string{}, nodes: map[int32]*broker.Broker{}}
+	for i := range n {
+		id := int32(i + 1)
+		c.dirs[id] = t.TempDir()
+		c.props[id] = map[string]string{
+			"node.id":                      fmt.Sprint(id),
+			"controller.quorum.voters":     strings.Join(voters, ","),
+			"broker.heartbeat.interval.ms": "100",
+			"broker.session.timeout.ms":    "1500",
+		}
+		c.start(id)
+	}
+	waitUntil(t, "every broker live on every node", func() bool {
+		for _, b := range c.nodes {
+			if len(b.Meta().Image().LiveBrokerIDs()) != n {
+				return false
+			}
+		}
+		return true
+	})
+	return c
+}
+
+func (c *replCluster) start(id int32) {
+	c.t.Helper()
+	c.nodes[id] = brokertest.Start(c.t, brokertest.Options{Dir: c.dirs[id], Props: c.props[id]})
+}
+
+func (c *replCluster) stop(id int32) {
+	c.t.Helper()
+	if err := c.nodes[id].Close(); err != nil {
+		c.t.Fatalf("close broker %d: %v", id, err)
+	}
+	delete(c.nodes, id)
+}
+
+func (c *replCluster) addrs() []string {
+	var out []string
+	for _, b := range c.nodes {
+		out = append(out, b.Addr())
+	}
+	return out
+}
+
+// any returns a running broker.
+func (c *replCluster) any() *broker.Broker {
+	for _, b := range c.nodes {
+		return b
+	}
+	c.t.Fatal("no broker running")
+	return nil
+}
+
+// state is partition p of topic as the running brokers' images agree on
+// it (ok false while they disagree).
+func (c *replCluster) state(topic string, p int32) (metadata.Partition, bool) {
+	var first *metadata.Partition
+	for _, b := range c.nodes {
+		t := b.Meta().Image().Topic(topic)
+		if t == nil || int(p) >= len(t.Partitions) {
+			return metadata.Partition{}, false
+		}
+		pm := t.Partitions[p]
+		if first == nil {
+			first = &pm
+		} else if first.LeaderEpoch != pm.LeaderEpoch || first.PartitionEpoch != pm.PartitionEpoch {
+			return metadata.Partition{}, false
+		}
+	}
+	return *first, first != nil
+}
+
+func (c *replCluster) part(id int32, topic string, p int32) *partition.Partition {
+	return c.nodes[id].Partitions().Get(topic, p)
+}
+
+// logBytes reads replica id's log below upTo.
+func (c *replCluster) logBytes(id int32, topic string, p int32, upTo int64) []byte {
+	c.t.Helper()
+	part := c.part(id, topic, p)
+	if part == nil {
+		return nil
+	}
+	b, err := part.Log().Read(0, 1<<30, upTo)
+	if err != nil {
+		c.t.Fatalf("read broker %d's log: %v", id, err)
+	}
+	return b
+}
+
+// converged reports whether every running replica has the leader's log
+// below the leader's high watermark, byte for byte, and that high
+// watermark is at least want.
+func (c *replCluster) converged(topic string, want int64) bool {
+	pm, ok := c.state(topic, 0)
+	if !ok || c.nodes[pm.Leader] == nil || c.part(pm.Leader, topic, 0) == nil {
+		return false
+	}
+	hw := c.part(pm.Leader, topic, 0).Offsets().HighWatermark
+	if hw < want {
+		return false
+	}
+	ref := c.logBytes(pm.Leader, topic, 0, hw)
+	for id := range c.nodes {
+		p := c.part(id, topic, 0)
+		if p == nil || p.Log().NextOffset() < hw || !bytes.Equal(c.logBytes(id, topic, 0, hw), ref) {
+			return false
+		}
+	}
+	return true
+}
+
+func produceSeq(t *testing.T, cl *kgo.Client, topic string, from, to int) {
+	t.Helper()
+	var recs []*kgo.Record
+	for i := from; i < to; i++ {
+		recs = append(recs, &kgo.Record{Topic: topic, Value: []byte(fmt.Sprintf("v%04d", i))})
+	}
+	if err := cl.ProduceSync(ctxT(t), recs...).FirstErr(); err != nil {
+		t.Fatalf("produce %d..%d: %v", from, to, err)
+	}
+}
+
+// consumeSeq reads n records of partition 0 from the start.
+func consumeSeq(t *testing.T, addrs []string, topic string, n int) []string {
+	t.Helper()
+	cl := newClient(t, addrs[0], kgo.SeedBrokers(addrs...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	var got []string
+	for len(got) < n {
+		fs := cl.PollFetches(ctxT(t))
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("consume: %v", err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	return got
+}
+
+// TestReplicationFailover: an RF=3 topic with acks=all: every replica
+// holds the leader's log below the high watermark; when the leader stops,
+// another in-sync replica leads in a new epoch, the producer carries on,
+// no acknowledged record is lost; the old leader comes back with an
+// unreplicated suffix of its old epoch, truncates it, catches up and
+// rejoins the ISR.
+func TestReplicationFailover(t *testing.T) {
+	c := startReplCluster(t, 3)
+	const topic = "replicated"
+	adm := kadm.NewClient(newClient(t, c.any().Addr()))
+	two := "2"
+	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, map[string]*string{"min.insync.replicas": &two}, topic); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	prod := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSeq(t, prod, topic, 0, 100)
+	waitUntil(t, "three identical logs below the high watermark", func() bool { return c.converged(topic, 100) })
+
+	before, ok := c.state(topic, 0)
+	if !ok {
+		t.Fatal("the brokers disagree on the partition's state")
+	}
+	old := before.Leader
+	c.stop(old)
+	waitUntil(t, "a new leader from the ISR", func() bool {
+		pm, ok := c.state(topic, 0)
+		return ok && pm.Leader != old && pm.Leader >= 0 && slices.Contains(before.ISR, pm.Leader) && pm.LeaderEpoch > before.LeaderEpoch
+	})
+	produceSeq(t, prod, topic, 100, 200)
+
+	// The old leader wrote a batch in its epoch that nobody fetched
+	// (appended after its last replicated offset): it must go.
+	appendStray(t, filepath.Join(c.dirs[old], topic+"-0"), before.LeaderEpoch)
+	c.start(old)
+	waitUntil(t, "the old leader back in the ISR", func() bool {
+		pm, ok := c.state(topic, 0)
+		return ok && slices.Contains(pm.ISR, old) && len(pm.ISR) == 3
+	})
+	produceSeq(t, prod, topic, 200, 210)
+	waitUntil(t, "three identical logs after the return", func() bool { return c.converged(topic, 210) })
+
+	got := consumeSeq(t, c.addrs(), topic, 210)
+	for i, v := range got[:210] {
+		if v != fmt.Sprintf("v%04d", i) {
+			t.Fatalf("record %d is %q: acknowledged records lost, duplicated or reordered", i, v)
+		}
+	}
+}
+
+// appendStray opens a stopped broker's partition log and appends one
+// batch in epoch: data its followers never fetched.
+func appendStray(t *testing.T, dir string, epoch int32) {
+	t.Helper()
+	l, err := log.Open(fs.OS{}, dir, log.DefaultConfig(), log.Options{Logger: brokertest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(testBatch(t, "stray"), log.AppendOptions{LeaderEpoch: epoch, LogAppendTime: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplicationMinInsync: with min.insync.replicas=2 and both followers
+// of a partition stopped, acks=all is refused with NOT_ENOUGH_REPLICAS
+// (nothing appended) while acks=1 still works. Five brokers keep the
+// metadata quorum alive with two down.
+func TestReplicationMinInsync(t *testing.T) {
+	c := startReplCluster(t, 5)
+	const topic = "mininsync"
+	adm := kadm.NewClient(newClient(t, c.any().Addr()))
+	two := "2"
+	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, map[string]*string{"min.insync.replicas": &two}, topic); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	var pm metadata.Partition
+	waitUntil(t, "the topic on every node", func() bool {
+		var ok bool
+		pm, ok = c.state(topic, 0)
+		return ok
+	})
+	for _, id := range pm.Replicas {
+		if id != pm.Leader {
+			c.stop(id)
+		}
+	}
+	waitUntil(t, "the ISR down to the leader", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && len(s.ISR) == 1 && s.Leader == pm.Leader
+	})
+	// kgo stamps its configured acks on raw produce requests.
+	all := newClient(t, c.nodes[pm.Leader].Addr(), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if got := rawProduce(t, all, topic, -1); got != kerr.NotEnoughReplicas.Code {
+		t.Fatalf("acks=all with ISR 1 < min.insync.replicas 2: got %v", kerr.ErrorForCode(got))
+	}
+	one := newClient(t, c.nodes[pm.Leader].Addr(), kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
+	if got := rawProduce(t, one, topic, 1); got != 0 {
+		t.Fatalf("acks=1: got %v", kerr.ErrorForCode(got))
+	}
+}
+
+// rawProduce sends one batch with the given acks and returns the
+// partition's error code.
+func rawProduce(t *testing.T, cl *kgo.Client, topic string, acks int16) int16 {
+	t.Helper()
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = acks, 5000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = testBatch(t, "x")
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Topics[0].Partitions[0].ErrorCode
+}
+
+// testBatch is a one-record v2 batch with value v.
+func testBatch(t *testing.T, v string) []byte {
+	t.Helper()
+	b, err := record.Build(record.BatchSpec{PartitionLeaderEpoch: -1}, []record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte(v)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,233 @@
+package partition
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/metadata"
+)
+
+// Replication errors; the handlers map them to Kafka error codes.
+var (
+	// ErrNotLeader: this broker does not lead the partition (it is a
+	// follower, or the partition has no leader).
+	ErrNotLeader = errors.New("this broker is not the partition's leader")
+	// ErrNotReplica: a replica fetch from a broker that is not one of the
+	// partition's replicas.
+	ErrNotReplica = errors.New("broker is not a replica of the partition")
+	// ErrNotEnoughReplicas: an acks=all produce while the ISR is smaller
+	// than min.insync.replicas; nothing was appended.
+	ErrNotEnoughReplicas = errors.New("ISR smaller than min.insync.replicas")
+	// ErrNotEnoughReplicasAfterAppend: the batch was appended but the ISR
+	// shrank below min.insync.replicas before it was committed.
+	ErrNotEnoughReplicasAfterAppend = errors.New("ISR shrank below min.insync.replicas after the append")
+	// ErrReplicationTimeout: an acks=all produce whose batch the ISR did
+	// not replicate within the request's timeout.
+	ErrReplicationTimeout = errors.New("the ISR did not replicate the batch in time")
+)
+
+// replicaState is a partition's replication state: its place in the
+// metadata (leader, epochs, replicas, ISR) and, on the leader, what each
+// follower has fetched. Its mutex is never held together with
+// Partition.mu (the high watermark is computed under it, then published
+// under Partition.mu).
+type replicaState struct {
+	mu             sync.Mutex
+	set            bool // applied from metadata at least once
+	self           int32
+	leader         int32
+	leaderEpoch    int32
+	partitionEpoch int32
+	replicas, isr  []int32
+	// epochStart is, on the leader, the log end offset when it took
+	// the current epoch: a follower joins the ISR only past it.
+	epochStart int64
+	followers  map[int32]*follower // leader only: every other replica
+	leaderHW   int64               // follower: the leader's HW at the last fetch
+	lagMax     time.Duration
+	changed    chan struct{} // closed on a leader, ISR or follower change
+	appended   chan struct{} // closed at every append
+	wake       chan<- struct{}
+}
+
+// follower is what the leader knows of one follower.
+type follower struct {
+	leo                int64 // -1 until its first fetch in this epoch
+	lastCaughtUp       time.Time
+	lastFetch          time.Time
+	lastFetchLeaderLEO int64
+}
+
+// Replication is a snapshot of a partition's replication state.
+type Replication struct {
+	Self, Leader                int32
+	LeaderEpoch, PartitionEpoch int32
+	Replicas, ISR               []int32
+}
+
+// Leads reports whether this broker leads the partition.
+func (r Replication) Leads() bool { return r.Leader == r.Self }
+
+// Replication returns the partition's replication state.
+func (p *Partition) Replication() Replication {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Replication{Self: r.self, Leader: r.leader, LeaderEpoch: r.leaderEpoch, PartitionEpoch: r.partitionEpoch,
+		Replicas: slices.Clone(r.replicas), ISR: slices.Clone(r.isr)}
+}
+
+// leads reports whether this broker leads the partition (true before
+// the first metadata is applied: a lone replica).
+func (p *Partition) leads() bool {
+	p.rep.mu.Lock()
+	defer p.rep.mu.Unlock()
+	return !p.rep.set || p.rep.leader == p.rep.self
+}
+
+// checkLeader returns ErrNotLeader unless this broker leads.
+func (p *Partition) checkLeader() error {
+	if !p.leads() {
+		return ErrNotLeader
+	}
+	return nil
+}
+
+// ApplyReplication installs the partition's metadata state (also used by
+// the ISR updater with the state an AlterPartition returned). A state
+// older than the current one (lower leader epoch, or same leader epoch
+// and lower partition epoch) is ignored.
+func (p *Partition) ApplyReplication(pm metadata.Partition, self int32, b *config.Broker, wake chan<- struct{}, now time.Time) {
+	r := &p.rep
+	r.mu.Lock()
+	if r.set && (pm.LeaderEpoch < r.leaderEpoch || pm.LeaderEpoch == r.leaderEpoch && pm.PartitionEpoch < r.partitionEpoch) {
+		r.mu.Unlock()
+		return
+	}
+	first := !r.set
+	wasLeader := r.set && r.leader == self && r.leaderEpoch == pm.LeaderEpoch
+	r.set, r.self, r.wake = true, self, wake
+	r.leader, r.leaderEpoch, r.partitionEpoch = pm.Leader, pm.LeaderEpoch, pm.PartitionEpoch
+	r.replicas, r.isr = slices.Clone(pm.Replicas), slices.Clone(pm.ISR)
+	if b != nil && b.ReplicaLagTimeMaxMs > 0 {
+		r.lagMax = time.Duration(b.ReplicaLagTimeMaxMs) * time.Millisecond
+	}
+	switch {
+	case pm.Leader == self && !wasLeader:
+		r.epochStart = p.log.NextOffset()
+		r.followers = map[int32]*follower{}
+		for _, id := range pm.Replicas {
+			if id != self {
+				r.followers[id] = &follower{leo: -1, lastCaughtUp: now, lastFetchLeaderLEO: -1}
+			}
+		}
+	case pm.Leader != self:
+		r.followers = nil
+		r.leaderHW = -1
+	}
+	r.signalLocked()
+	r.mu.Unlock()
+	if first && pm.Leader != self {
+		// Until the leader says otherwise, nothing of a follower's log
+		// is known to be committed.
+		p.mu.Lock()
+		p.mu.hw = min(p.mu.hw, p.log.StartOffset())
+		p.mu.Unlock()
+	}
+	p.advanceHW(p.localEnd())
+}
+
+func (r *replicaState) signalLocked() {
+	if r.changed != nil {
+		close(r.changed)
+	}
+	r.changed = make(chan struct{})
+}
+
+// stateChanged returns a channel closed at the next replication change.
+func (p *Partition) stateChanged() <-chan struct{} {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+	}
+	return r.changed
+}
+
+// localEnd is how far this replica's own log counts for the high
+// watermark: the fsynced offset with flush.messages=1, else the log end.
+func (p *Partition) localEnd() int64 {
+	if flushEach(p.Config()) {
+		return p.log.DurableOffset()
+	}
+	return p.log.NextOffset()
+}
+
+// capHW limits a high watermark candidate computed from the local log:
+// on the leader, to the log end of every other ISR member; on a
+// follower, to the leader's high watermark.
+func (p *Partition) capHW(hw int64) int64 {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.set {
+		return hw
+	}
+	if r.leader != r.self {
+		return min(hw, r.leaderHW)
+	}
+	for _, id := range r.isr {
+		if id == r.self {
+			continue
+		}
+		f := r.followers[id]
+		if f == nil {
+			return -1
+		}
+		hw = min(hw, f.leo)
+	}
+	return hw
+}
+
+// notifyAppend wakes replica fetches waiting for new data.
+func (p *Partition) notifyAppend() {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.appended != nil {
+		close(r.appended)
+	}
+	r.appended = make(chan struct{})
+}
+
+// Appended returns a channel closed at the next append (replica fetches
+// long-poll on it: followers read up to the log end, not the high
+// watermark).
+func (p *Partition) Appended() <-chan struct{} {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.appended == nil {
+		r.appended = make(chan struct{})
+	}
+	return r.appended
+}
+
+// isrWake is the Manager's channel that leaders poke when a follower
+// caught up and should join the ISR.
+type isrWake struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+// ISRWake returns the channel (capacity 1) that a leader signals when a
+// follower should join the ISR: the ISR updater proposes the change then
+// instead of at its next tick.
+func (m *Manager) ISRWake() chan struct{} {
+	m.isr.once.Do(func() { m.isr.ch = make(chan struct{}, 1) })
+	return m.isr.ch
+}
