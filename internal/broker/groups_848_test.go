@@ -2,7 +2,11 @@ package broker_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -322,10 +326,12 @@ func TestGroup848Regex(t *testing.T) {
 	assertDescribeState(t, cl, "g848-re", "Stable")
 }
 
-// TestGroup848Restart restarts the broker under a KIP-848 consumer: the
-// committed offsets survive; the group's state does not, so the member
-// gets UNKNOWN_MEMBER_ID, rejoins with a new id and resumes from the
-// committed offsets (no record is skipped).
+// TestGroup848Restart restarts the broker under two KIP-848 consumers:
+// the group's state (group epoch, targets, members with their epochs and
+// assignments) is replayed from __consumer_offsets, so the members carry
+// on heartbeating with their member ids and epochs: no rebalance, no
+// partition lost or assigned again, and every record after the restart
+// is processed.
 func TestGroup848Restart(t *testing.T) {
 	dir := t.TempDir()
 	b, err := brokertest.TryStart(t, brokertest.Options{Dir: dir, Props: props848()})
@@ -333,35 +339,106 @@ func TestGroup848Restart(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := b.Addr()
-	adm := kadm.NewClient(newClient(t, addr))
-	createTopic(t, adm, "restart848", 3, nil)
+	cl := newClient(t, addr)
+	adm := kadm.NewClient(cl)
+	createTopic(t, adm, "restart848", 4, nil)
 	prod := newClient(t, addr, kgo.DefaultProduceTopic("restart848"))
 	ctx := ctxT(t)
 	produceValues(t, ctx, prod, 300)
 	e := newETL(t)
-	m := startMember(t, e, addr, "restart848", "g848-restart", "a", kgo.Balancers(kgo.RangeBalancer()), kgo.ServerSideBalancer())
+	var callbacks atomic.Int32 // partitions assigned or lost after the group settled
+	var settled atomic.Bool
+	count := func(name string, opts ...kgo.Opt) []kgo.Opt {
+		return append(opts,
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+				if settled.Load() {
+					callbacks.Add(1)
+				}
+				e.assigned(name, ps)
+			}),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
+				callbacks.Add(1)
+				e.revoked(name, ps)
+			}))
+	}
+	opts := []kgo.Opt{kgo.Balancers(kgo.RangeBalancer()), kgo.ServerSideBalancer()}
+	m1 := startMember(t, e, addr, "restart848", "g848-restart", "a", count("a", opts...)...)
+	m2 := startMember(t, e, addr, "restart848", "g848-restart", "b", count("b", opts...)...)
 	e.waitProcessed(ctx, 300)
-	want := waitCommitted(t, ctx, adm, "g848-restart", 300)
+	waitCommitted(t, ctx, adm, "g848-restart", 300)
+	before := waitStable848(t, ctx, cl, "g848-restart", 2)
+	settled.Store(true)
 
 	b.Close()
 	props := props848()
 	props["listeners"] = "PLAINTEXT://" + addr
 	brokertest.Start(t, brokertest.Options{Dir: dir, Props: props})
-	got, err := adm.FetchOffsets(ctx, "g848-restart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p, o := range want {
-		if c, _ := got.Lookup("restart848", p); c.At != o {
-			t.Errorf("partition %d: committed %d after restart, %d before", p, c.At, o)
-		}
+	after := describe848(t, ctx, cl, "g848-restart")
+	if after.epoch != before.epoch || !reflect.DeepEqual(after.members, before.members) {
+		t.Fatalf("after the restart: group epoch %d, members %v; before: %d, %v", after.epoch, after.members, before.epoch, before.members)
 	}
 	produceValues(t, ctx, prod, 90)
 	e.waitProcessed(ctx, 390)
-	m.stop()
+	waitCommitted(t, ctx, adm, "g848-restart", 390)
+	if now := describe848(t, ctx, cl, "g848-restart"); now.epoch != before.epoch || !reflect.DeepEqual(now.members, before.members) {
+		t.Fatalf("members rejoined after the restart: group epoch %d, members %v; before: %d, %v", now.epoch, now.members, before.epoch, before.members)
+	}
+	if n := callbacks.Load(); n != 0 {
+		t.Fatalf("%d partition assignments or losses across the restart, want none", n)
+	}
+	m1.stop()
+	m2.stop()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range e.errs {
 		t.Error(s)
+	}
+}
+
+// group848 is what ConsumerGroupDescribe says of a group: its epoch and
+// each member's epoch and assigned partitions.
+type group848 struct {
+	epoch   int32
+	state   string
+	members map[string]string // member id → "epoch [partitions]"
+}
+
+func describe848(t *testing.T, ctx context.Context, cl *kgo.Client, group string) group848 {
+	t.Helper()
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = []string{group}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := resp.Groups[0]
+	if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
+		t.Fatalf("ConsumerGroupDescribe %s: %v", group, err)
+	}
+	out := group848{epoch: g.Epoch, state: g.State, members: map[string]string{}}
+	for _, m := range g.Members {
+		var ps []int32
+		for _, tp := range m.Assignment.TopicPartitions {
+			ps = append(ps, tp.Partitions...)
+		}
+		slices.Sort(ps)
+		out.members[m.MemberID] = fmt.Sprintf("%d %v", m.MemberEpoch, ps)
+	}
+	return out
+}
+
+// waitStable848 waits until the group is Stable with n members.
+func waitStable848(t *testing.T, ctx context.Context, cl *kgo.Client, group string, n int) group848 {
+	t.Helper()
+	for {
+		g := describe848(t, ctx, cl, group)
+		if g.state == "Stable" && len(g.members) == n {
+			return g
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("group %s never stable with %d members: %+v", group, n, g)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }

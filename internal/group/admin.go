@@ -129,10 +129,12 @@ func (c *Coordinator) Delete(ctx context.Context, group string) int16 {
 			recs = append(recs, kv{offsetKey(group, t, p), nil})
 		}
 	}
+	recs = append(recs, consumerTombstones(e)...)
 	recs = append(recs, kv{groupKey(group), nil})
 	if err := c.write(e.part, recs); err != nil {
 		return c.ErrCode("DeleteGroups", err)
 	}
+	e.cgStored = nil
 	e.offsets = map[string]map[int32]Offset{}
 	c.removeEntry(e)
 	return 0

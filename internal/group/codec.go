@@ -88,6 +88,7 @@ type decoded struct {
 	partition int32
 	offset    *Offset                  // nil: tombstone
 	meta      *kmsg.GroupMetadataValue // nil: tombstone
+	cg        *consumerRecord          // a KIP-848 consumer group record (key versions 3-8)
 }
 
 // decodeRecord decodes a record's key and value (nil value: tombstone).
@@ -131,6 +132,9 @@ func decodeRecord(key, value []byte) (decoded, error) {
 		}
 		d.meta = &v
 		return d, nil
+	}
+	if version >= keyConsumerGroupMetadata && version <= keyConsumerCurrentAssignment {
+		return decodeConsumerRecord(key, value)
 	}
 	return decoded{}, fmt.Errorf("%w: unknown key version %d", ErrCorruptRecord, version)
 }

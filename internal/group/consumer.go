@@ -225,9 +225,10 @@ type Consumer struct {
 
 	// subscribed is the partition count of every topic a member
 	// subscribes to, as of topicsVersion; a change bumps the epoch.
-	subscribed    map[TopicID]int32
-	topicsVersion uint64
-	topicsSeen    bool
+	subscribed      map[TopicID]int32
+	subscribedNames map[TopicID]string // the names of subscribed, for the stored record
+	topicsVersion   uint64
+	topicsSeen      bool
 }
 
 // NewConsumer returns an empty consumer group.
@@ -236,7 +237,7 @@ func NewConsumer(id string, limits ConsumerLimits, now time.Time) *Consumer {
 		ID: id, limits: limits, stateTime: now,
 		members: map[string]*ConsumerMember{}, static: map[string]string{},
 		target: map[string]Assignment{}, owners: map[TopicID]map[int32]string{},
-		subscribed: map[TopicID]int32{},
+		subscribed: map[TopicID]int32{}, subscribedNames: map[TopicID]string{},
 	}
 }
 
@@ -393,7 +394,7 @@ func (g *Consumer) removeMember(now time.Time, m *ConsumerMember) {
 	if len(g.members) == 0 {
 		// Nothing to assign: the (empty) target is current.
 		g.assignmentEpoch = g.epoch
-		g.subscribed = map[TopicID]int32{}
+		g.subscribed, g.subscribedNames = map[TopicID]int32{}, map[TopicID]string{}
 		g.topicsSeen = false
 	}
 }

@@ -84,7 +84,14 @@ func (c *Coordinator) ConsumerHeartbeat(ctx context.Context, group string, req C
 	}
 	e.c.SetLimits(limits)
 	resp, _ := e.c.Heartbeat(now, req, c.topics())
-	c.schedule(e.c.NextDeadline())
+	// Every change (membership, epochs, targets, a member's assignment)
+	// is durable before the member hears of it, as in Kafka.
+	if err := c.storeConsumer(e); err != nil {
+		return ConsumerHeartbeatResponse{Err: c.ErrCode("ConsumerGroupHeartbeat", err), MemberEpoch: -1}
+	}
+	if e.c != nil {
+		c.schedule(e.c.NextDeadline())
+	}
 	return resp
 }
 
@@ -137,12 +144,11 @@ func (c *Coordinator) ConsumerDescribe(ctx context.Context, group string) Consum
 }
 
 // unknownGroupMember answers a heartbeat or leave (epoch ≠ 0) to a group
-// this coordinator does not know as a consumer group. Kafka answers
-// GROUP_ID_NOT_FOUND there, but its groups survive a restart and Gregor's
-// consumer-group state does not (docs/groups.md): after a restart the
-// members of a lost group must rejoin, and UNKNOWN_MEMBER_ID is the
-// error every client answers with a clean rejoin (GROUP_ID_NOT_FOUND is
-// fatal to Java's consumer).
+// this coordinator does not know as a consumer group (deleted, expired,
+// or written before Gregor stored consumer group state). Kafka answers
+// GROUP_ID_NOT_FOUND there; UNKNOWN_MEMBER_ID is the error every client
+// answers with a clean rejoin (GROUP_ID_NOT_FOUND is fatal to Java's
+// consumer).
 func unknownGroupMember(group string) ConsumerHeartbeatResponse {
 	return hbErr(kerr.UnknownMemberID, "Consumer group %s has no such member (the coordinator does not know the group).", group)
 }

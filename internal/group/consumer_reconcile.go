@@ -54,17 +54,17 @@ func (g *Consumer) refreshSubscriptions(topics *TopicSnapshot, force bool) bool 
 		return false
 	}
 	g.topicsVersion, g.topicsSeen = topics.Version, true
-	sub := map[TopicID]int32{}
+	sub, names := map[TopicID]int32{}, map[TopicID]string{}
 	regexes := map[string][]string{}
 	for _, m := range g.members {
 		for _, t := range memberTopics(m, topics, regexes) {
-			sub[t.ID] = t.Partitions
+			sub[t.ID], names[t.ID] = t.Partitions, t.Name
 		}
 	}
 	if maps.Equal(sub, g.subscribed) {
 		return false
 	}
-	g.subscribed = sub
+	g.subscribed, g.subscribedNames = sub, names
 	return true
 }
 

@@ -62,10 +62,13 @@ type entry struct {
 	g    *Classic
 	// c is set while the group is a consumer-protocol (KIP-848) group;
 	// g is then an empty classic group that is not used.
-	c       *Consumer
-	offsets map[string]map[int32]Offset
-	joins   map[Waiter]chan JoinResponse
-	syncs   map[Waiter]chan SyncResponse
+	c *Consumer
+	// cgStored is the consumer group's records as last written
+	// (consumer_store.go).
+	cgStored consumerImage
+	offsets  map[string]map[int32]Offset
+	joins    map[Waiter]chan JoinResponse
+	syncs    map[Waiter]chan SyncResponse
 }
 
 // Coordinator is the group coordinator of one broker: it owns the groups
@@ -221,7 +224,7 @@ func (c *Coordinator) tickAll() {
 		c.schedule(e.g.NextDeadline())
 		if e.c != nil {
 			if dl := e.c.NextDeadline(); !dl.IsZero() && !dl.After(now) {
-				e.c.Tick(now)
+				c.tickConsumer(e, now)
 			}
 			c.schedule(e.c.NextDeadline())
 		}

@@ -23,8 +23,13 @@
 // state, and withholds a partition from a member until its previous
 // owner has revoked it. A group entry holds a Classic, plus a Consumer
 // while the group is a consumer-protocol group; the two protocols do not
-// share a group with members. Consumer group state is not persisted:
-// only committed offsets survive a restart (docs/groups.md).
+// share a group with members. A consumer group's state (group epoch,
+// subscribed topics, members with their subscriptions, epochs and
+// assignments, target assignment) is stored as Kafka's ConsumerGroup*
+// records (key versions 3-8, consumer_codec.go): after every change the
+// coordinator writes the difference from the records last written
+// (consumer_store.go), and replay rebuilds the group, so members carry
+// on after a restart with their member ids and epochs.
 //
 // Coordinator is the thin driver. It owns the groups of the
 // __consumer_offsets partitions this broker leads (a group lives in
@@ -32,7 +37,8 @@
 // creates the topic on first need, replays a partition the first time
 // one of its groups is used (rebuilding groups and offsets), writes
 // commits and group metadata as Kafka's own record schemas (kmsg
-// OffsetCommitKey/Value, GroupMetadataKey/Value) through
+// OffsetCommitKey/Value, GroupMetadataKey/Value, and the ConsumerGroup*
+// records of KIP-848 groups) through
 // partition.Append + WaitDurable (durable before the answer, like a
 // produce), delivers deferred responses after the write, and runs one
 // goroutine: a timer for session and rebalance timeouts, and the

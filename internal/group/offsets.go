@@ -300,12 +300,19 @@ func (c *Coordinator) expireGroup(e *entry, retention time.Duration) {
 			}
 		}
 	}
-	if len(del) == countOffsets(e.offsets) && e.g.Generation() > 0 {
+	gone := len(del) == countOffsets(e.offsets)
+	if gone {
+		recs = append(recs, consumerTombstones(e)...)
+	}
+	if gone && e.g.Generation() > 0 {
 		recs = append(recs, kv{groupKey(e.id), nil})
 	}
 	if err := c.write(e.part, recs); err != nil {
 		c.log.Error("expiring offsets failed", "group", e.id, "err", err)
 		return
+	}
+	if gone {
+		e.cgStored = nil
 	}
 	for _, d := range del {
 		e.deleteOffset(d.t, d.p)

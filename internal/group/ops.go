@@ -76,7 +76,10 @@ func (c *Coordinator) Join(ctx context.Context, group string, req JoinRequest) P
 			// here (Kafka 4's mixed groups are not implemented).
 			return ready(*errJoin(kerr.InconsistentGroupProtocol, req.MemberID))
 		}
-		e.c = nil // an empty consumer group becomes a classic one
+		// An empty consumer group becomes a classic one.
+		if err := c.dropConsumer(e); err != nil {
+			return ready(JoinResponse{Err: c.ErrCode("JoinGroup", err), Generation: -1, MemberID: req.MemberID})
+		}
 	}
 	e.g.SetLimits(c.limits())
 	e.joins[req.Waiter] = ch

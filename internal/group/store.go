@@ -30,6 +30,7 @@ func (c *Coordinator) load(part int32) error {
 	metas := map[string]*decoded{}
 	offsets := map[string]map[string]map[int32]Offset{}
 	pending := txnReplay{}
+	cgs := consumerImages{}
 	next := p.Offsets().LogStart
 	end := p.Offsets().HighWatermark
 	n := 0
@@ -63,7 +64,9 @@ func (c *Coordinator) load(part int32) error {
 				if err != nil {
 					return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, r.Offset, err)
 				}
-				replay(d, metas, offsets)
+				if !cgs.replay(d) {
+					replay(d, metas, offsets)
+				}
 				n++
 			}
 		}
@@ -72,6 +75,7 @@ func (c *Coordinator) load(part int32) error {
 	for id, d := range metas {
 		c.mu.groups[id] = newEntry(id, part, restoreClassic(id, limits, d.meta, now))
 	}
+	c.restoreConsumers(part, cgs, limits, now)
 	for id, o := range offsets {
 		e := c.mu.groups[id]
 		if e == nil {
