@@ -5,7 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestQuick runs the whole harness in --quick mode: it builds the four
 // programs, starts every peer, runs every workload once at a small size
