@@ -308,3 +308,68 @@ func testBatch(t *testing.T, v string) []byte {
 	}
 	return b
 }
+
+// TestReplicationLeaderHints: a follower answers Produce and consumer
+// Fetch with NOT_LEADER_OR_FOLLOWER and, on Produce v10+ / Fetch v16+,
+// the current leader and its endpoint (KIP-951).
+func TestReplicationLeaderHints(t *testing.T) {
+	c := startReplCluster(t, 3)
+	const topic = "hints"
+	adm := kadm.NewClient(newClient(t, c.any().Addr()))
+	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, nil, topic); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	var pm metadata.Partition
+	waitUntil(t, "the topic on every node", func() bool {
+		var ok bool
+		pm, ok = c.state(topic, 0)
+		return ok
+	})
+	follower := pm.Replicas[0]
+	if follower == pm.Leader {
+		follower = pm.Replicas[1]
+	}
+	cl := newClient(t, c.nodes[follower].Addr())
+	if _, err := adm.BrokerMetadata(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	leaderAddr := c.nodes[pm.Leader].Addr()
+
+	preq := kmsg.NewPtrProduceRequest()
+	preq.SetVersion(11)
+	preq.Acks, preq.TimeoutMillis = -1, 5000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = testBatch(t, "to a follower")
+	rt.Partitions = append(rt.Partitions, rp)
+	preq.Topics = append(preq.Topics, rt)
+	presp, err := preq.RequestWith(ctxT(t), cl.Broker(int(follower)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := presp.Topics[0].Partitions[0]
+	if sp.ErrorCode != kerr.NotLeaderForPartition.Code || sp.CurrentLeader.LeaderID != pm.Leader || sp.CurrentLeader.LeaderEpoch != pm.LeaderEpoch {
+		t.Fatalf("produce to a follower: %v, current leader %+v, want %d", kerr.ErrorForCode(sp.ErrorCode), sp.CurrentLeader, pm.Leader)
+	}
+	if len(presp.Brokers) != 1 || fmt.Sprintf("%s:%d", presp.Brokers[0].Host, presp.Brokers[0].Port) != leaderAddr {
+		t.Fatalf("produce node endpoints %+v, leader at %s", presp.Brokers, leaderAddr)
+	}
+
+	freq := kmsg.NewPtrFetchRequest()
+	freq.SetVersion(16)
+	ft := kmsg.NewFetchRequestTopic()
+	ft.TopicID = c.nodes[follower].Meta().Image().Topic(topic).ID
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.PartitionMaxBytes = 1 << 20
+	ft.Partitions = append(ft.Partitions, fp)
+	freq.Topics = append(freq.Topics, ft)
+	fresp, err := freq.RequestWith(ctxT(t), cl.Broker(int(follower)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsp := fresp.Topics[0].Partitions[0]
+	if fsp.ErrorCode != kerr.NotLeaderForPartition.Code || fsp.CurrentLeader.LeaderID != pm.Leader || len(fresp.Brokers) != 1 || fresp.Brokers[0].NodeID != pm.Leader {
+		t.Fatalf("fetch from a follower: %v, current leader %+v, brokers %+v", kerr.ErrorForCode(fsp.ErrorCode), fsp.CurrentLeader, fresp.Brokers)
+	}
+}

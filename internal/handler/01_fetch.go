@@ -53,9 +53,6 @@ func (h *handlers) fetch(r *Request) Reply {
 			return Now(resp)
 		}
 	}
-	if id := fetchReplicaID(r, req); id >= 0 {
-		return h.fetchReplica(r, req, id) // 01_fetch_replica.go
-	}
 	f := h.newFetchState(r, req)
 	waitOn, total, errored := f.fill(resp)
 	if errored || total >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(waitOn) == 0 {

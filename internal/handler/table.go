@@ -10,8 +10,8 @@ func (h *handlers) entries() []Entry {
 		// they stay advertised (old librdkafka disables compression
 		// unless Produce's minimum is 0) and are answered with
 		// UNSUPPORTED_FOR_MESSAGE_FORMAT, as Kafka 4 does.
-		{Key: kmsg.Produce.Int16(), MinVersion: 0, MaxVersion: 11, Handle: h.produce},
-		{Key: kmsg.Fetch.Int16(), MinVersion: 4, MaxVersion: 16, Handle: h.fetch},
+		{Key: kmsg.Produce.Int16(), MinVersion: 0, MaxVersion: 11, Handle: h.produceHinted},
+		{Key: kmsg.Fetch.Int16(), MinVersion: 4, MaxVersion: 16, Handle: h.fetchRouted},
 		{Key: kmsg.ListOffsets.Int16(), MinVersion: 1, MaxVersion: 9, Handle: h.listOffsets},
 		{Key: kmsg.Metadata.Int16(), MinVersion: 0, MaxVersion: 12, Handle: h.metadata},
 		{Key: kmsg.ApiVersions.Int16(), MinVersion: 0, MaxVersion: 4, Handle: h.apiVersions},
