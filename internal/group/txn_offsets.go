@@ -34,7 +34,8 @@ func (g groupOffsets) set(group, topic string, partition int32, o Offset) {
 }
 
 // pendingTxns holds the pending offsets by __consumer_offsets partition
-// and producer id. Its mutex is the last lock taken (after a group's).
+// and producer id. Its mutex is the last lock taken (after a group's or
+// the coordinator's).
 type pendingTxns struct {
 	mu sync.Mutex
 	m  map[int32]map[int64]groupOffsets
@@ -171,21 +172,35 @@ func (c *Coordinator) writeTxn(part int32, pid int64, epoch int16, recs []record
 // CompleteTxn is called once the transaction coordinator's marker for
 // producer pid is durable in __consumer_offsets partition part: a commit
 // makes the producer's pending offsets the groups' committed offsets, an
-// abort drops them.
+// abort drops them. It runs under the coordinator's lock, like a
+// partition's load: a partition not loaded yet is left alone (its replay
+// meets the marker), and a load in progress finishes first (its pending
+// offsets are then taken here).
 func (c *Coordinator) CompleteTxn(part int32, pid int64, commit bool) {
-	pending := c.txn.take(part, pid)
-	if !commit || len(pending) == 0 {
+	c.mu.Lock()
+	if !c.mu.loaded[part] {
+		c.mu.Unlock()
 		return
 	}
-	for id, topics := range pending {
-		c.mu.Lock()
-		e := c.mu.groups[id]
-		if e == nil {
-			// A group known only by its pending offsets (replayed).
-			e = newEntry(id, part, NewClassic(id, c.limits(), c.now()))
-			c.mu.groups[id] = e
+	pending := c.txn.take(part, pid)
+	entries := map[string]*entry{}
+	if commit {
+		for id := range pending {
+			e := c.mu.groups[id]
+			if e == nil {
+				// A group known only by its pending offsets (replayed).
+				e = newEntry(id, part, NewClassic(id, c.limits(), c.now()))
+				c.mu.groups[id] = e
+			}
+			entries[id] = e
 		}
-		c.mu.Unlock()
+	}
+	c.mu.Unlock()
+	for id, topics := range pending {
+		e := entries[id]
+		if e == nil {
+			continue
+		}
 		e.mu.Lock()
 		for t, ps := range topics {
 			for p, o := range ps {
