@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 func newGroupCmd(g *globals) *cobra.Command {
@@ -23,32 +25,29 @@ func newGroupCmd(g *globals) *cobra.Command {
 }
 
 func newGroupListCmd(g *globals) *cobra.Command {
-	var states []string
+	var states, types []string
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List consumer groups with their state",
+		Short: "List groups with their type (classic or consumer), state and protocol type",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withAdmin(cmd.Context(), func(ctx context.Context, adm *kadm.Client) error {
-				listed, err := adm.ListGroups(ctx, states...)
-				if err != nil {
-					return err
-				}
-				return printGroupList(cmd.OutOrStdout(), listed)
-			})
+			cl, err := g.newClient()
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
+			defer cancel()
+			listed, err := listGroups(ctx, cl, states, types)
+			if err != nil {
+				return err
+			}
+			return printGroupList(cmd.OutOrStdout(), listed)
 		},
 	}
-	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states (Empty, Stable, PreparingRebalance, CompletingRebalance)")
+	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states (Empty, Stable, PreparingRebalance, CompletingRebalance, Assigning, Reconciling)")
+	cmd.Flags().StringSliceVar(&types, "type", nil, "only groups of these types (classic, consumer)")
 	return cmd
-}
-
-func printGroupList(w io.Writer, listed kadm.ListedGroups) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tSTATE\tPROTOCOL TYPE")
-	for _, l := range listed.Sorted() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", l.Group, l.State, l.ProtocolType)
-	}
-	return tw.Flush()
 }
 
 func newGroupDescribeCmd(g *globals) *cobra.Command {
@@ -70,6 +69,10 @@ func describeGroup(ctx context.Context, w io.Writer, adm *kadm.Client, group str
 		return err
 	}
 	d := described[group]
+	if errors.Is(d.Err, kerr.GroupIDNotFound) {
+		// Not a classic group: a KIP-848 consumer group, or none.
+		return describeConsumerGroup(ctx, w, adm, group)
+	}
 	if d.Err != nil {
 		return fmt.Errorf("describe group %q: %w", group, d.Err)
 	}
@@ -95,32 +98,23 @@ func describeGroup(ctx context.Context, w io.Writer, adm *kadm.Client, group str
 		return fmt.Errorf("list end offsets: %w", err)
 	}
 	lag := kadm.CalculateGroupLagWithStartOffsets(d, committed, nil, ends)
-	fmt.Fprintf(w, "GROUP %s  STATE %s  PROTOCOL %s/%s  MEMBERS %d\n\n", group, d.State, d.ProtocolType, d.Protocol, len(d.Members))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG\tMEMBER\tINSTANCE\tCLIENT\tHOST")
+	header := fmt.Sprintf("GROUP %s  STATE %s  PROTOCOL %s/%s  MEMBERS %d", group, d.State, d.ProtocolType, d.Protocol, len(d.Members))
+	var rows []lagRow
 	for _, l := range lag.Sorted() {
 		if l.Err != nil {
-			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t(error: %v)\t\t\t\n", l.Topic, l.Partition, l.Err)
+			rows = append(rows, lagRow{topic: l.Topic, partition: l.Partition, err: l.Err})
 			continue
 		}
-		commit, end, lagS := "-", "-", "-"
-		if l.Commit.At >= 0 {
-			commit = fmt.Sprint(l.Commit.At)
-		}
+		r := lagRow{topic: l.Topic, partition: l.Partition, commit: l.Commit.At, end: -1, lag: -1}
 		if l.End.Err == nil {
-			end = fmt.Sprint(l.End.Offset)
-			lagS = fmt.Sprint(l.Lag)
+			r.end, r.lag = l.End.Offset, l.Lag
 		}
-		member, instance, client, host := "-", "-", "-", "-"
 		if l.Member != nil {
-			member, client, host = l.Member.MemberID, l.Member.ClientID, l.Member.ClientHost
-			if l.Member.InstanceID != nil {
-				instance = *l.Member.InstanceID
-			}
+			r.member, r.instance, r.client, r.host = l.Member.MemberID, l.Member.InstanceID, l.Member.ClientID, l.Member.ClientHost
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Topic, l.Partition, commit, end, lagS, member, instance, client, host)
+		rows = append(rows, r)
 	}
-	return tw.Flush()
+	return printLagTable(w, header, rows)
 }
 
 func newGroupDeleteCmd(g *globals) *cobra.Command {
@@ -188,8 +182,14 @@ func seekGroup(ctx context.Context, cmd *cobra.Command, adm *kadm.Client, group 
 	if err != nil {
 		return err
 	}
-	if d := described[group]; len(d.Members) > 0 {
-		return fmt.Errorf("group %q has %d active members; stop them before seeking", group, len(d.Members))
+	members := len(described[group].Members)
+	if errors.Is(described[group].Err, kerr.GroupIDNotFound) {
+		if members, err = consumerGroupMembers(ctx, adm, group); err != nil {
+			return err
+		}
+	}
+	if members > 0 {
+		return fmt.Errorf("group %q has %d active members; stop them before seeking", group, members)
 	}
 	want, err := seekPartitions(ctx, adm, group, f.topics)
 	if err != nil {
