@@ -9,6 +9,11 @@
 // unchanged; it does no I/O and uses no clock or randomness (random topic
 // IDs and placement seeds are chosen by the proposer and carried in the
 // record), so every node that applies the same log gets the same images.
+// Partition leader elections are part of it: fence, shutdown, unfence and
+// registration records move leaderships among ISR members, and
+// alter_partition records (Node.AlterPartition, proposed by a partition's
+// leader) change ISRs, fenced by leader and partition epochs
+// (apply_partition.go, docs/replication.md).
 //
 // A Node runs one driver goroutine that owns the raft.RawNode, its
 // raft.MemoryStorage and the files under Config.Dir. It ticks Raft on a

@@ -2,8 +2,11 @@ package partition
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/gregor-streaming/gregor/internal/log"
 )
 
 // CheckProduce is the leader's check before appending a client's batch:
@@ -58,9 +61,14 @@ func (p *Partition) WaitReplicated(ctx context.Context, upTo int64, epoch int32)
 // UpdateFollower records a follower's fetch at fetchOffset (its log end
 // offset, durable as its topic asks) on the leader, advances the high
 // watermark and returns it. A follower that caught up while out of the
-// ISR wakes the ISR updater.
+// ISR wakes the ISR updater. A fetch offset beyond the leader's log end
+// (a follower with a suffix the leader never had, and no epoch to compare)
+// is log.ErrOffsetOutOfRange and changes nothing: the follower truncates.
 func (p *Partition) UpdateFollower(id int32, fetchOffset int64, now time.Time) (int64, error) {
 	leo := p.log.NextOffset()
+	if fetchOffset > leo || fetchOffset < 0 {
+		return 0, fmt.Errorf("%w: follower %d fetches at %d, log end offset is %d", log.ErrOffsetOutOfRange, id, fetchOffset, leo)
+	}
 	hw := p.Offsets().HighWatermark
 	r := &p.rep
 	r.mu.Lock()

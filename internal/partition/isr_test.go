@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gregor-streaming/gregor/internal/fs"
+	"github.com/gregor-streaming/gregor/internal/log"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 )
 
@@ -49,6 +50,9 @@ func TestHighWatermarkIsMinOfISR(t *testing.T) {
 	}
 	if _, err := p.UpdateFollower(4, 5, now); !errors.Is(err, ErrNotReplica) {
 		t.Fatalf("fetch from a non-replica: %v", err)
+	}
+	if _, err := p.UpdateFollower(2, 6, now); !errors.Is(err, log.ErrOffsetOutOfRange) {
+		t.Fatalf("fetch beyond the leader's log end: %v", err)
 	}
 	// acks=all for offsets below 5 waits for follower 3.
 	done := make(chan error, 1)
