@@ -114,7 +114,7 @@ func applyCreateTopic(img *Image, c *createTopicRecord) (*Image, *Topic, error) 
 		if err := checkCounts(img, c.NumPartitions, int(c.ReplicationFactor)); err != nil {
 			return nil, nil, err
 		}
-		asg = place(img.LiveBrokerIDs(), 0, c.NumPartitions, int(c.ReplicationFactor), c.Seed)
+		asg = placeLive(img, 0, c.NumPartitions, int(c.ReplicationFactor), c.Seed, c.RackAware)
 	}
 	t := &Topic{
 		Name:       c.Name,
@@ -218,7 +218,7 @@ func applyCreatePartitions(img *Image, c *createPartitionsRecord) (*Image, error
 		if err := checkCounts(img, c.Total-cur, rf); err != nil {
 			return nil, err
 		}
-		asg = place(img.LiveBrokerIDs(), cur, c.Total-cur, rf, c.Seed)
+		asg = placeLive(img, cur, c.Total-cur, rf, c.Seed, c.RackAware)
 	}
 	nt := *t
 	nt.Partitions = append(slices.Clip(t.Partitions), newPartitions(cur, asg)...)

@@ -53,6 +53,7 @@ func (n *Node) CreateTopic(ctx context.Context, t TopicSpec) (*Topic, error) {
 		Configs:           maps.Clone(t.Configs),
 		Internal:          t.Internal,
 		Seed:              seed,
+		RackAware:         true,
 	}
 	res, err := n.propose(ctx, &record{Type: typeCreateTopic, CreateTopic: rec})
 	if err != nil {
@@ -76,7 +77,7 @@ func (n *Node) CreatePartitions(ctx context.Context, name string, total int32, a
 	if err != nil {
 		return err
 	}
-	rec := &createPartitionsRecord{Name: name, Total: total, Assignments: cloneAssignments(assignments), Seed: seed}
+	rec := &createPartitionsRecord{Name: name, Total: total, Assignments: cloneAssignments(assignments), Seed: seed, RackAware: true}
 	_, err = n.propose(ctx, &record{Type: typeCreatePartitions, CreatePartitions: rec})
 	return err
 }

@@ -67,6 +67,9 @@ type createTopicRecord struct {
 	Configs           map[string]string `json:"configs,omitempty"`
 	Internal          bool              `json:"internal,omitempty"`
 	Seed              uint32            `json:"seed"`
+	// RackAware: place with broker.rack (records written before rack
+	// awareness keep their rack-unaware placement on replay).
+	RackAware bool `json:"rack_aware,omitempty"`
 }
 
 type deleteTopicRecord struct {
@@ -80,6 +83,7 @@ type createPartitionsRecord struct {
 	Total       int32     `json:"total"`
 	Assignments [][]int32 `json:"assignments,omitempty"`
 	Seed        uint32    `json:"seed"`
+	RackAware   bool      `json:"rack_aware,omitempty"` // as createTopicRecord's
 }
 
 // alterConfigsRecord changes config overrides: a null value deletes a key,

@@ -193,15 +193,17 @@ func (p *Partition) capHW(hw int64) int64 {
 	return hw
 }
 
-// notifyAppend wakes replica fetches waiting for new data.
+// notifyAppend wakes replica fetches waiting for new data. The channel
+// is made only when a fetch asks for it, so appends with no follower
+// waiting (a single node) allocate nothing.
 func (p *Partition) notifyAppend() {
 	r := &p.rep
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.appended != nil {
 		close(r.appended)
+		r.appended = nil
 	}
-	r.appended = make(chan struct{})
 }
 
 // Appended returns a channel closed at the next append (replica fetches
