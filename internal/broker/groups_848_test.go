@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-streaming/gregor/internal/broker/brokertest"
+	"github.com/gregor-streaming/gregor/internal/fs"
 )
 
 // props848 are groupProps plus a short KIP-848 heartbeat interval and
@@ -440,5 +442,49 @@ func waitStable848(t *testing.T, ctx context.Context, cl *kgo.Client, group stri
 			t.Fatalf("group %s never stable with %d members: %+v", group, n, g)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// TestGroup848FailedWriteRollsBack: when the records of a heartbeat's
+// change cannot be written, the heartbeat answers
+// COORDINATOR_NOT_AVAILABLE and the group stays as last stored (the
+// joining member is not in it, the group epoch did not move); the members
+// already in it carry on.
+func TestGroup848FailedWriteRollsBack(t *testing.T) {
+	ffs := fs.NewFault(fs.OS{})
+	b := brokertest.Start(t, brokertest.Options{FS: ffs, Dir: t.TempDir(), Props: props848()})
+	cl := newClient(t, b.Addr(), kgo.RequestRetries(0))
+	ctx := ctxT(t)
+	createTopic(t, kadm.NewClient(cl), "fail848", 2, nil)
+	hb := func(member string, epoch int32) *kmsg.ConsumerGroupHeartbeatResponse {
+		t.Helper()
+		req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+		req.Group, req.MemberID, req.MemberEpoch, req.RebalanceTimeoutMillis = "g848-fail", member, epoch, -1
+		if epoch == 0 {
+			req.RebalanceTimeoutMillis, req.SubscribedTopicNames = 5000, []string{"fail848"}
+			req.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+		}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if r := hb("member-1", 0); r.ErrorCode != 0 || r.MemberEpoch != 1 {
+		t.Fatalf("join: %v %+v", kerr.ErrorForCode(r.ErrorCode), r)
+	}
+	before := describe848(t, ctx, cl, "g848-fail")
+	rule := ffs.Inject(fs.Fault{Op: fs.OpWrite | fs.OpSync, Path: func(p string) bool { return strings.Contains(p, "__consumer_offsets") }})
+	if r := hb("member-2", 0); r.ErrorCode != kerr.CoordinatorNotAvailable.Code {
+		t.Fatalf("join with a failing disk: %v, want COORDINATOR_NOT_AVAILABLE", kerr.ErrorForCode(r.ErrorCode))
+	}
+	if rule.Fired() == 0 {
+		t.Fatal("the fault never fired")
+	}
+	if after := describe848(t, ctx, cl, "g848-fail"); after.epoch != before.epoch || !reflect.DeepEqual(after.members, before.members) {
+		t.Fatalf("after the failed join: epoch %d members %v; before %d %v", after.epoch, after.members, before.epoch, before.members)
+	}
+	if r := hb("member-1", 1); r.ErrorCode != 0 || r.MemberEpoch != 1 {
+		t.Fatalf("heartbeat of the member already in: %v %+v", kerr.ErrorForCode(r.ErrorCode), r)
 	}
 }
