@@ -458,17 +458,7 @@ func TestGroup848FailedWriteRollsBack(t *testing.T) {
 	createTopic(t, kadm.NewClient(cl), "fail848", 2, nil)
 	hb := func(member string, epoch int32) *kmsg.ConsumerGroupHeartbeatResponse {
 		t.Helper()
-		req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
-		req.Group, req.MemberID, req.MemberEpoch, req.RebalanceTimeoutMillis = "g848-fail", member, epoch, -1
-		if epoch == 0 {
-			req.RebalanceTimeoutMillis, req.SubscribedTopicNames = 5000, []string{"fail848"}
-			req.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
-		}
-		resp, err := req.RequestWith(ctx, cl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+		return heartbeat848(t, ctx, cl, "g848-fail", "fail848", member, epoch)
 	}
 	if r := hb("member-1", 0); r.ErrorCode != 0 || r.MemberEpoch != 1 {
 		t.Fatalf("join: %v %+v", kerr.ErrorForCode(r.ErrorCode), r)
@@ -486,5 +476,68 @@ func TestGroup848FailedWriteRollsBack(t *testing.T) {
 	}
 	if r := hb("member-1", 1); r.ErrorCode != 0 || r.MemberEpoch != 1 {
 		t.Fatalf("heartbeat of the member already in: %v %+v", kerr.ErrorForCode(r.ErrorCode), r)
+	}
+}
+
+// heartbeat848 sends one ConsumerGroupHeartbeat: a join subscribing to
+// topic at epoch 0, else a keepalive (or a leave at -1).
+func heartbeat848(t *testing.T, ctx context.Context, cl *kgo.Client, group, topic, member string, epoch int32) *kmsg.ConsumerGroupHeartbeatResponse {
+	t.Helper()
+	req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	req.Group, req.MemberID, req.MemberEpoch, req.RebalanceTimeoutMillis = group, member, epoch, -1
+	if epoch == 0 {
+		req.RebalanceTimeoutMillis, req.SubscribedTopicNames = 5000, []string{topic}
+		req.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// TestGroup848EmptyAndDeletedAcrossRestarts: a consumer group whose last
+// member left comes back empty (with its epoch) after a restart; once
+// deleted (tombstones), it does not come back.
+func TestGroup848EmptyAndDeletedAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	props := props848()
+	b, err := brokertest.TryStart(t, brokertest.Options{Dir: dir, Props: props})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addr()
+	props["listeners"] = "PLAINTEXT://" + addr
+	cl := newClient(t, addr)
+	ctx := ctxT(t)
+	createTopic(t, kadm.NewClient(cl), "empty848", 2, nil)
+	if r := heartbeat848(t, ctx, cl, "g848-empty", "empty848", "m1", 0); r.ErrorCode != 0 {
+		t.Fatalf("join: %v", kerr.ErrorForCode(r.ErrorCode))
+	}
+	if r := heartbeat848(t, ctx, cl, "g848-empty", "empty848", "m1", -1); r.ErrorCode != 0 {
+		t.Fatalf("leave: %v", kerr.ErrorForCode(r.ErrorCode))
+	}
+	before := describe848(t, ctx, cl, "g848-empty")
+	restart := func() {
+		b.Close()
+		b = brokertest.Start(t, brokertest.Options{Dir: dir, Props: props})
+	}
+	restart()
+	if after := describe848(t, ctx, cl, "g848-empty"); after.state != "Empty" || after.epoch != before.epoch || len(after.members) != 0 {
+		t.Fatalf("after a restart: %+v, before %+v", after, before)
+	}
+	deleted, err := kadm.NewClient(cl).DeleteGroup(ctx, "g848-empty")
+	if err != nil || deleted.Err != nil {
+		t.Fatalf("delete: %v %v", err, deleted.Err)
+	}
+	restart()
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = []string{"g848-empty"}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.Groups[0].ErrorCode; code != kerr.GroupIDNotFound.Code {
+		t.Fatalf("deleted group after a restart: %v, want GROUP_ID_NOT_FOUND", kerr.ErrorForCode(code))
 	}
 }
