@@ -188,10 +188,11 @@ func TestConsumerDiffOrder(t *testing.T) {
 // heartbeat that changed nothing in a group of 500 members: encoding the
 // group's records and finding no difference.
 func BenchmarkConsumerStoreKeepalive(b *testing.B) {
-	t := &testing.T{}
-	h := newCH(t, testConsumerLimits, TopicMeta{"a", topicA, 1000})
+	h := newCH(b, testConsumerLimits, TopicMeta{"a", topicA, 1000})
 	for i := range 500 {
-		h.join(fmt.Sprintf("member-%03d", i), "a")
+		if r := h.join(fmt.Sprintf("member-%03d", i), "a"); r.Err != 0 {
+			b.Fatalf("join: %d %s", r.Err, r.ErrMessage)
+		}
 	}
 	stored := consumerRecords(h.g)
 	b.ReportAllocs()

@@ -18,14 +18,14 @@ var testConsumerLimits = ConsumerLimits{SessionTimeout: 45 * time.Second, Heartb
 // ch drives one Consumer with a fake clock and a topic snapshot the test
 // changes.
 type ch struct {
-	t      *testing.T
+	t      testing.TB
 	g      *Consumer
 	now    time.Time
 	topics *TopicSnapshot
 	stores int
 }
 
-func newCH(t *testing.T, l ConsumerLimits, topics ...TopicMeta) *ch {
+func newCH(t testing.TB, l ConsumerLimits, topics ...TopicMeta) *ch {
 	return &ch{t: t, g: NewConsumer("g", l, t0), now: t0, topics: NewTopicSnapshot(1, topics)}
 }
 
