@@ -150,6 +150,9 @@ func topicMetadata(t *metadata.Topic, version int16) kmsg.MetadataResponseTopic 
 		sp.Replicas = p.Replicas
 		sp.ISR = p.ISR
 		sp.OfflineReplicas = []int32{}
+		if p.Leader == metadata.NoLeader { // every ISR member is down
+			sp.ErrorCode = kerr.LeaderNotAvailable.Code
+		}
 		st.Partitions = append(st.Partitions, sp)
 	}
 	return st
