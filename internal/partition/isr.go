@@ -44,10 +44,12 @@ func (p *Partition) WaitReplicated(ctx context.Context, upTo int64, epoch int32)
 		switch {
 		case lost:
 			return ErrNotLeader
+		case short:
+			// Kafka's rule: committed by fewer than min.insync.replicas
+			// is not an acknowledgement.
+			return ErrNotEnoughReplicasAfterAppend
 		case hw >= upTo:
 			return nil
-		case short:
-			return ErrNotEnoughReplicasAfterAppend
 		}
 		select {
 		case <-hwc:

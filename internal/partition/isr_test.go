@@ -146,3 +146,32 @@ func TestFollowerRefusesProduceAndFollowsLeaderHW(t *testing.T) {
 		t.Fatalf("after truncating the 3-record batch: %+v", o)
 	}
 }
+
+func TestWaitReplicatedErrors(t *testing.T) {
+	m, p := leaderOf3(t, "2")
+	if _, err := p.Append(batch(t, 2), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitDurable(2); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := p.WaitReplicated(ctx, 2, 0); !errors.Is(err, ErrReplicationTimeout) {
+		t.Fatalf("no follower fetched: %v", err)
+	}
+	// The ISR shrinks below min.insync.replicas while waiting.
+	done := make(chan error, 1)
+	go func() { done <- p.WaitReplicated(context.Background(), 2, 0) }()
+	pm := metadata.Partition{Replicas: []int32{1, 2, 3}, ISR: []int32{1}, Leader: 1, PartitionEpoch: 1}
+	p.ApplyReplication(pm, 1, nil, m.ISRWake(), time.Now())
+	if err := <-done; !errors.Is(err, ErrNotEnoughReplicasAfterAppend) {
+		t.Fatalf("ISR shrank to 1 < 2: %v", err)
+	}
+	// Leadership moves away.
+	pm.Leader, pm.LeaderEpoch, pm.ISR = 2, 1, []int32{1, 2}
+	p.ApplyReplication(pm, 1, nil, m.ISRWake(), time.Now())
+	if err := p.WaitReplicated(context.Background(), 2, 0); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("after losing the leadership: %v", err)
+	}
+}
