@@ -372,4 +372,32 @@ func TestReplicationLeaderHints(t *testing.T) {
 	if fsp.ErrorCode != kerr.NotLeaderForPartition.Code || fsp.CurrentLeader.LeaderID != pm.Leader || len(fresp.Brokers) != 1 || fresp.Brokers[0].NodeID != pm.Leader {
 		t.Fatalf("fetch from a follower: %v, current leader %+v, brokers %+v", kerr.ErrorForCode(fsp.ErrorCode), fsp.CurrentLeader, fresp.Brokers)
 	}
+
+	// A replica fetch v15 (ReplicaState, KIP-903) to the leader reads
+	// from its log; one whose last fetched epoch the leader does not
+	// have gets a diverging epoch instead of records.
+	produceSeq(t, newClient(t, leaderAddr, kgo.RequiredAcks(kgo.AllISRAcks())), topic, 0, 3)
+	replicaFetch := func(lastEpoch int32) kmsg.FetchResponseTopicPartition {
+		t.Helper()
+		rreq := kmsg.NewPtrFetchRequest()
+		rreq.SetVersion(15)
+		rreq.ReplicaState.ID = follower
+		rt := kmsg.NewFetchRequestTopic()
+		rt.TopicID = ft.TopicID
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.PartitionMaxBytes, rp.CurrentLeaderEpoch, rp.LastFetchedEpoch = 1<<20, pm.LeaderEpoch, lastEpoch
+		rt.Partitions = append(rt.Partitions, rp)
+		rreq.Topics = append(rreq.Topics, rt)
+		rresp, err := rreq.RequestWith(ctxT(t), cl.Broker(int(pm.Leader)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rresp.Topics[0].Partitions[0]
+	}
+	if rsp := replicaFetch(-1); rsp.ErrorCode != 0 || len(rsp.RecordBatches) == 0 || rsp.HighWatermark < 3 {
+		t.Fatalf("replica fetch v15: %v, %d bytes, HW %d", kerr.ErrorForCode(rsp.ErrorCode), len(rsp.RecordBatches), rsp.HighWatermark)
+	}
+	if rsp := replicaFetch(pm.LeaderEpoch + 7); rsp.ErrorCode != 0 || len(rsp.RecordBatches) != 0 || rsp.DivergingEpoch.EndOffset < 0 {
+		t.Fatalf("replica fetch from an unknown epoch: %v, %d bytes, diverging %+v", kerr.ErrorForCode(rsp.ErrorCode), len(rsp.RecordBatches), rsp.DivergingEpoch)
+	}
 }

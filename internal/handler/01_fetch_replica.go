@@ -92,6 +92,12 @@ func (f *replicaFetch) resolve(r *Request) {
 			if r.Version >= 12 && rp.LastFetchedEpoch >= 0 {
 				e, end := p.Log().EndOffsetForEpoch(rp.LastFetchedEpoch)
 				if e != rp.LastFetchedEpoch || end < rp.FetchOffset {
+					if e < 0 {
+						// No common epoch: -1/-1 would encode as "no
+						// divergence" (the tag's default), so send the
+						// high watermark, where the follower cuts.
+						end = p.Offsets().HighWatermark
+					}
 					ds[i].Epoch, ds[i].EndOffset = e, end
 					ps[i] = p // answered with offsets, no records
 					continue

@@ -247,8 +247,12 @@ func (f *fetcher) apply(tp partition.TopicPartition, p *partition.Partition, sp 
 func divergencePoint(p *partition.Partition, leaderEpoch int32, leaderEnd int64) int64 {
 	l := p.Log()
 	off := l.NextOffset()
-	if leaderEpoch < 0 || leaderEnd < 0 {
-		return min(off, p.Offsets().HighWatermark)
+	if leaderEpoch < 0 {
+		off = min(off, p.Offsets().HighWatermark)
+		if leaderEnd >= 0 {
+			off = min(off, leaderEnd)
+		}
+		return off
 	}
 	off = min(off, leaderEnd)
 	if e, end := l.EndOffsetForEpoch(leaderEpoch); e >= 0 && end >= 0 {
