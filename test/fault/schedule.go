@@ -1,0 +1,201 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Fault kinds, in the order the seeded schedule draws from.
+const (
+	KillLeader     = "kill-partition-leader" // SIGKILL the leader of a random partition, restart after the hold
+	KillController = "kill-controller"       // SIGKILL the active controller, restart after the hold
+	Pause          = "pause"                 // SIGSTOP a random node, SIGCONT after the hold
+	Isolate        = "isolate"               // cut a random node off from the others, heal after the hold
+	Restart        = "restart"               // SIGTERM (controlled shutdown) a random node, start it after the hold
+)
+
+var kinds = []string{KillLeader, KillController, Pause, Isolate, Restart}
+
+// Schedule injects one fault at a time, drawn from a seeded generator:
+// which fault, which partition or node, how long it holds, how long the
+// cluster stays quiet after it recovered.
+type Schedule struct {
+	C       *Cluster
+	Topics  []string
+	Rng     *rand.Rand
+	Hold    [2]time.Duration // fault duration range
+	Quiet   [2]time.Duration // pause between faults range
+	Recover time.Duration    // deadline for the cluster to heal after a fault
+	Logf    func(format string, args ...any)
+}
+
+func (s *Schedule) between(r [2]time.Duration) time.Duration {
+	return r[0] + time.Duration(s.Rng.Int64N(int64(r[1]-r[0])+1))
+}
+
+// Run injects faults until the deadline passes; it returns the count of
+// each kind injected, or an error if the cluster did not recover from one.
+func (s *Schedule) Run(ctx context.Context, until time.Time) (map[string]int, error) {
+	done := map[string]int{}
+	for step := 1; time.Now().Before(until); step++ {
+		kind := kinds[s.Rng.IntN(len(kinds))]
+		hold, quiet := s.between(s.Hold), s.between(s.Quiet)
+		node := 1 + s.Rng.IntN(len(s.C.Nodes))
+		part := s.Rng.IntN(1 << 20)
+		target, err := s.target(ctx, kind, node, part)
+		if err != nil {
+			return done, fmt.Errorf("step %d (%s): %w", step, kind, err)
+		}
+		s.Logf("step %d: %s node %d for %v", step, kind, target, hold)
+		if err := s.inject(kind, target); err != nil {
+			return done, fmt.Errorf("step %d (%s node %d): %w", step, kind, target, err)
+		}
+		done[kind]++
+		if err := sleep(ctx, hold); err != nil {
+			return done, err
+		}
+		if err := s.Heal(); err != nil {
+			return done, fmt.Errorf("step %d heal: %w", step, err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, s.Recover)
+		err = s.WaitInSync(rctx)
+		cancel()
+		if err != nil {
+			return done, fmt.Errorf("step %d (%s node %d) recovery: %w", step, kind, target, err)
+		}
+		if err := sleep(ctx, quiet); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// target resolves the fault's victim: the leader of the part-th partition
+// or the controller, as the cluster reports them now, else node.
+func (s *Schedule) target(ctx context.Context, kind string, node, part int) (int, error) {
+	if kind != KillLeader && kind != KillController {
+		return node, nil
+	}
+	m, err := s.metadata(ctx, s.C.Bootstrap())
+	if err != nil {
+		return 0, err
+	}
+	if kind == KillController {
+		if m.Controller < 0 {
+			return 0, fmt.Errorf("no controller known")
+		}
+		return int(m.Controller), nil
+	}
+	var leaders []int32
+	for _, t := range m.Topics.Sorted() {
+		for _, p := range t.Partitions.Sorted() {
+			leaders = append(leaders, p.Leader)
+		}
+	}
+	if len(leaders) == 0 || leaders[part%len(leaders)] < 0 {
+		return 0, fmt.Errorf("no leader for partition #%d in %v", part, leaders)
+	}
+	return int(leaders[part%len(leaders)]), nil
+}
+
+func (s *Schedule) metadata(ctx context.Context, seeds []string) (kadm.Metadata, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("fault-schedule"))
+	if err != nil {
+		return kadm.Metadata{}, err
+	}
+	defer cl.Close()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return kadm.NewClient(cl).Metadata(rctx, s.Topics...)
+}
+
+func (s *Schedule) inject(kind string, id int) error {
+	n := s.C.Node(id)
+	switch kind {
+	case KillLeader, KillController:
+		return s.C.Signal(n, syscall.SIGKILL, 10*time.Second)
+	case Pause:
+		return s.C.Signal(n, syscall.SIGSTOP, 0)
+	case Isolate:
+		s.C.Isolate(id)
+		return nil
+	case Restart:
+		return s.C.Signal(n, syscall.SIGTERM, 30*time.Second)
+	}
+	return fmt.Errorf("unknown fault %q", kind)
+}
+
+// Heal undoes every fault: network cuts removed, paused nodes continued,
+// stopped nodes started.
+func (s *Schedule) Heal() error {
+	s.C.HealNetwork()
+	for _, n := range s.C.Nodes {
+		switch {
+		case n.Running() && n.paused:
+			if err := s.C.Signal(n, syscall.SIGCONT, 0); err != nil {
+				return err
+			}
+		case !n.Running():
+			if err := s.C.Start(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// WaitInSync waits until every node reports every broker live and, for
+// every partition of the topics, a leader and all replicas in the ISR.
+func (s *Schedule) WaitInSync(ctx context.Context) error {
+	if err := s.C.WaitLive(ctx, len(s.C.Nodes)); err != nil {
+		return err
+	}
+	for _, n := range s.C.Nodes {
+		var last string
+		err := poll(ctx, fmt.Sprintf("node %d reports full ISRs", n.ID), func() (bool, error) {
+			m, err := s.metadata(ctx, []string{n.KafkaPx.Addr()})
+			if err != nil {
+				last = err.Error()
+				return false, nil
+			}
+			for _, t := range m.Topics {
+				for _, p := range t.Partitions {
+					if p.Leader < 0 || len(p.ISR) != len(p.Replicas) || !sameSet(p.ISR, p.Replicas) {
+						last = fmt.Sprintf("%s/%d leader %d isr %v replicas %v", t.Topic, p.Partition, p.Leader, p.ISR, p.Replicas)
+						return false, nil
+					}
+				}
+			}
+			return len(m.Topics) == len(s.Topics), nil
+		})
+		if err != nil {
+			return fmt.Errorf("%w (last: %s)", err, last)
+		}
+	}
+	return nil
+}
+
+func sameSet(a, b []int32) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
