@@ -14,7 +14,8 @@
 // progress, ISR decisions: ISRChange, acks=all: CheckProduce and
 // WaitReplicated); see docs/replication.md. A follower refuses produce
 // and consumer reads (ErrNotLeader); its log is written only by its
-// fetcher (log.AppendReplicated, TruncateReplica).
+// fetcher (AppendReplicated, TruncateReplica, refused with ErrNotFollower
+// once it no longer follows the fetcher's leader epoch).
 //
 // Offsets also carries the last stable offset (LSO, from the log's
 // transaction state and the high watermark); ReadCommitted serves

@@ -177,14 +177,35 @@ func (p *Partition) FollowerAppended(leaderHW int64) {
 	p.advanceHW(p.localEnd())
 }
 
-// TruncateReplica cuts a follower's log at offset (its divergent suffix,
-// found through the leader's diverging epoch). The high watermark, which
-// nobody reads on a follower, is lowered with it if needed.
-func (p *Partition) TruncateReplica(offset int64) error {
-	if p.leads() {
-		return ErrNotLeader // only a follower truncates
+// AppendReplicated appends batches fetched from the leader of epoch
+// (log.AppendReplicated). It is refused with ErrNotFollower unless this
+// broker still follows that leader epoch: the check and the write happen
+// under the replica state lock, so a fetch from a deposed leader can
+// never land after this broker became leader (or moved to a new epoch).
+func (p *Partition) AppendReplicated(batches []byte, epoch int32) (int, error) {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.followsLocked(epoch) {
+		return 0, ErrNotFollower
 	}
-	if err := p.log.TruncateReplica(offset); err != nil {
+	return p.log.AppendReplicated(batches)
+}
+
+// TruncateReplica cuts a follower's log at offset (its divergent suffix,
+// found through the leader's diverging epoch), if this broker still
+// follows the leader of epoch (else ErrNotFollower). The high watermark,
+// which nobody reads on a follower, is lowered with it if needed.
+func (p *Partition) TruncateReplica(offset int64, epoch int32) error {
+	r := &p.rep
+	r.mu.Lock()
+	if !r.followsLocked(epoch) {
+		r.mu.Unlock()
+		return ErrNotFollower
+	}
+	err := p.log.TruncateReplica(offset)
+	r.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	end := p.log.NextOffset()
@@ -192,4 +213,8 @@ func (p *Partition) TruncateReplica(offset int64) error {
 	p.mu.hw = min(p.mu.hw, end)
 	p.mu.Unlock()
 	return nil
+}
+
+func (r *replicaState) followsLocked(epoch int32) bool {
+	return r.set && r.leader != r.self && r.leader >= 0 && r.leaderEpoch == epoch
 }

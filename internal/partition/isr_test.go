@@ -126,7 +126,10 @@ func TestFollowerRefusesProduceAndFollowsLeaderHW(t *testing.T) {
 		t.Fatalf("consumer fetch on a follower: %v", err)
 	}
 	b := batch(t, 3)
-	if _, err := p.Log().AppendReplicated(b); err != nil {
+	if _, err := p.AppendReplicated(b, 0); !errors.Is(err, ErrNotFollower) {
+		t.Fatalf("append for an old leader epoch: %v", err)
+	}
+	if _, err := p.AppendReplicated(b, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Flush(); err != nil {
@@ -139,7 +142,7 @@ func TestFollowerRefusesProduceAndFollowsLeaderHW(t *testing.T) {
 	if hw := p.Offsets().HighWatermark; hw != 2 {
 		t.Fatalf("follower HW %d, want the leader's 2", hw)
 	}
-	if err := p.TruncateReplica(1); err != nil {
+	if err := p.TruncateReplica(1, 1); err != nil {
 		t.Fatal(err)
 	}
 	if o := p.Offsets(); o.LogEnd != 0 || o.HighWatermark != 0 {

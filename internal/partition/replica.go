@@ -15,6 +15,9 @@ var (
 	// ErrNotLeader: this broker does not lead the partition (it is a
 	// follower, or the partition has no leader).
 	ErrNotLeader = errors.New("this broker is not the partition's leader")
+	// ErrNotFollower: a follower's fetcher appended or truncated for a
+	// leader epoch this broker no longer follows.
+	ErrNotFollower = errors.New("this broker no longer follows the partition in that leader epoch")
 	// ErrNotReplica: a replica fetch from a broker that is not one of the
 	// partition's replicas.
 	ErrNotReplica = errors.New("broker is not a replica of the partition")
@@ -33,7 +36,9 @@ var (
 // metadata (leader, epochs, replicas, ISR) and, on the leader, what each
 // follower has fetched. Its mutex is never held together with
 // Partition.mu (the high watermark is computed under it, then published
-// under Partition.mu).
+// under Partition.mu); a follower holds it while it writes or truncates
+// its log (AppendReplicated, TruncateReplica: lock order rep.mu, then the
+// log's locks), so a change of leadership waits for that write.
 type replicaState struct {
 	mu             sync.Mutex
 	set            bool // applied from metadata at least once

@@ -227,7 +227,7 @@ func (f *fetcher) apply(tp partition.TopicPartition, p *partition.Partition, sp 
 		return f.truncate(tp, p, divergencePoint(p, d.Epoch, d.EndOffset), fmt.Sprintf("diverging at epoch %d end %d", d.Epoch, d.EndOffset))
 	}
 	if len(sp.RecordBatches) > 0 {
-		if _, err := p.Log().AppendReplicated(sp.RecordBatches); err != nil {
+		if _, err := p.AppendReplicated(sp.RecordBatches, f.parts[tp].epoch); err != nil {
 			return err
 		}
 		if p.Config().FlushMessages <= 1 {
@@ -263,7 +263,7 @@ func divergencePoint(p *partition.Partition, leaderEpoch int32, leaderEnd int64)
 
 func (f *fetcher) truncate(tp partition.TopicPartition, p *partition.Partition, off int64, why string) error {
 	before, beforeEpoch := p.Log().NextOffset(), p.Log().LatestEpoch()
-	if err := p.TruncateReplica(off); err != nil {
+	if err := p.TruncateReplica(off, f.parts[tp].epoch); err != nil {
 		if errors.Is(err, log.ErrOffsetOutOfRange) {
 			f.cfg.Logger.Error("cannot truncate below the log start offset; pausing", "partition", tp.String(), "offset", off, "err", err)
 			f.paused[tp] = true
