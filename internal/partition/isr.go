@@ -12,12 +12,17 @@ import (
 // CheckProduce is the leader's check before appending a client's batch:
 // ErrNotLeader on a follower, ErrNotEnoughReplicas for acks=all (-1)
 // while the ISR is smaller than min.insync.replicas.
+//
+// A broker that just became leader is refused too until the epoch Append
+// stamps (set by the reconciler right after the replica state) is the new
+// one: a batch must never carry the epoch of the previous leader.
 func (p *Partition) CheckProduce(acks int16) error {
 	minISR := int(p.Config().MinInsyncReplicas)
+	stamped := p.LeaderEpoch()
 	r := &p.rep
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.set && r.leader != r.self {
+	if r.set && (r.leader != r.self || r.leaderEpoch != stamped) {
 		return ErrNotLeader
 	}
 	if acks == -1 && r.set && len(r.isr) < minISR {
