@@ -122,6 +122,7 @@ type Report struct {
 	Sent, Failed   int64
 	Acked          int
 	ReadBack       int
+	TailRead       int // offsets read by the consumer tailing during the faults
 	Lost           int // acknowledged, not read back
 	Moved          int // acknowledged at an offset that holds another value
 	Duplicates     int // a value at more than one offset
@@ -150,6 +151,9 @@ func Check(r *Report, res Results, read map[TP]map[int64]string, replicas map[TP
 	r.Sent, r.Failed, r.Acked = res.Sent, res.Failed, len(res.Acked)
 	r.HWPolls = res.HWPolls
 	r.HWBack = len(res.HWBack)
+	for _, e := range res.Errors {
+		r.detail("produce error (not an anomaly: never acknowledged): %s", e)
+	}
 	for _, b := range res.HWBack {
 		r.detail("high watermark of %s went back from %d to %d at %s", b.TP, b.From, b.To, b.At.Format("15:04:05.000"))
 	}
@@ -176,6 +180,19 @@ func Check(r *Report, res Results, read map[TP]map[int64]string, replicas map[TP
 		case got != v:
 			r.Moved++
 			r.detail("acknowledged %s at %s@%d, which holds %q (value read at %v)", v, a.TP, a.Offset, got, where[v])
+		}
+	}
+	r.Conflicts += len(res.SeenTwo)
+	for _, d := range res.SeenTwo {
+		r.detail("tailing consumer: %s", d)
+	}
+	for tp, offs := range res.Seen {
+		r.TailRead += len(offs)
+		for off, v := range offs {
+			if got, ok := read[tp][off]; !ok || got != v {
+				r.Conflicts++
+				r.detail("%s@%d: read as %q during the run, %q (present %v) after healing", tp, off, v, got, ok)
+			}
 		}
 	}
 	checkReplicas(r, read, replicas, hw)
@@ -218,7 +235,7 @@ func (r *Report) Print(w io.Writer) {
 		n    int64
 	}{
 		{"records sent", r.Sent}, {"produce errors (not acknowledged)", r.Failed},
-		{"acknowledged", int64(r.Acked)}, {"read back", int64(r.ReadBack)},
+		{"acknowledged", int64(r.Acked)}, {"read back", int64(r.ReadBack)}, {"read during the faults", int64(r.TailRead)},
 		{"high watermark polls", int64(r.HWPolls)},
 		{"ANOMALY acknowledged lost", int64(r.Lost)},
 		{"ANOMALY acknowledged offset holds another value", int64(r.Moved)},

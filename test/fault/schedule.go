@@ -21,6 +21,10 @@ const (
 	Restart        = "restart"               // SIGTERM (controlled shutdown) a random node, start it after the hold
 )
 
+// FencedDuring counts the faults whose victim another node saw fenced at
+// the end of the hold (a fault that took effect in the metadata).
+const FencedDuring = "(victim fenced by the end of the hold)"
+
 var kinds = []string{KillLeader, KillController, Pause, Isolate, Restart}
 
 // Schedule injects one fault at a time, drawn from a seeded generator:
@@ -60,6 +64,9 @@ func (s *Schedule) Run(ctx context.Context, until time.Time) (map[string]int, er
 		done[kind]++
 		if err := sleep(ctx, hold); err != nil {
 			return done, err
+		}
+		if s.fencedElsewhere(ctx, target) {
+			done[FencedDuring]++
 		}
 		if err := s.Heal(); err != nil {
 			return done, fmt.Errorf("step %d heal: %w", step, err)
@@ -114,6 +121,26 @@ func (s *Schedule) target(ctx context.Context, kind string, node, part int) (int
 		return 0, fmt.Errorf("no leader for partition #%d in %v", part, leaders)
 	}
 	return int(leaders[part%len(leaders)]), nil
+}
+
+// fencedElsewhere asks another node, not paused, whether victim is
+// missing from its live brokers, and logs what it sees.
+func (s *Schedule) fencedElsewhere(ctx context.Context, victim int) bool {
+	for _, n := range s.C.Nodes {
+		if n.ID == victim || !n.Running() || n.paused {
+			continue
+		}
+		m, err := s.metadata(ctx, []string{n.KafkaPx.Addr()})
+		if err != nil {
+			s.Logf("  node %d: metadata: %v", n.ID, err)
+			continue
+		}
+		live := m.Brokers.NodeIDs()
+		slices.Sort(live)
+		s.Logf("  end of hold: node %d sees live brokers %v, controller %d", n.ID, live, m.Controller)
+		return !slices.Contains(live, int32(victim))
+	}
+	return false
 }
 
 func (s *Schedule) metadata(ctx context.Context, seeds []string) (kadm.Metadata, error) {

@@ -3,6 +3,7 @@ package fault
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ type Workload struct {
 	topics   []string
 	clients  []*kgo.Client
 	poller   *kgo.Client
+	tail     *kgo.Client        // a consumer reading while faults happen
 	cancel   context.CancelFunc // ends the produce calls (abort)
 	stopPoll context.CancelFunc
 	stop     atomic.Bool // producers stop taking new records
@@ -53,6 +55,9 @@ type Workload struct {
 		hw      map[TP]int64
 		hwBack  []HWRegression
 		polls   int
+		seen    map[TP]map[int64]string // what the tailing consumer read
+		seenTwo []string                // an offset it read twice with different values
+		errs    []string                // the first produce errors
 	}
 }
 
@@ -64,6 +69,7 @@ func StartWorkload(bootstrap []string, topics []string, producers, rate int) (*W
 	w := &Workload{topics: topics, cancel: cancel, stopPoll: stopPoll}
 	w.mu.acked = map[string]Ack{}
 	w.mu.hw = map[TP]int64{}
+	w.mu.seen = map[TP]map[int64]string{}
 	for i := range producers {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...),
 			kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence is on by default
@@ -87,6 +93,15 @@ func StartWorkload(bootstrap []string, topics []string, producers, rate int) (*W
 	w.poller = poller
 	w.pollWG.Add(1)
 	go w.pollHW(pctx)
+	tail, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...), kgo.ClientID("fault-tail"),
+		kgo.ConsumeTopics(topics...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		_ = w.Stop(ctx) // the client error is the one to return
+		return nil, err
+	}
+	w.tail = tail
+	w.pollWG.Add(1)
+	go w.consume(pctx)
 	return w, nil
 }
 
@@ -110,12 +125,15 @@ func (w *Workload) produce(ctx context.Context, id int, cl *kgo.Client, perTick 
 		// Produce blocks while MaxBufferedRecords are in flight; ctx
 		// ends only when Stop gives up (then buffered records fail).
 		cl.Produce(ctx, r, func(r *kgo.Record, err error) {
-			if err != nil {
-				w.failed.Add(1)
-				return
-			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
+			if err != nil {
+				w.failed.Add(1)
+				if len(w.mu.errs) < 5 {
+					w.mu.errs = append(w.mu.errs, fmt.Sprintf("%s: %v", value, err))
+				}
+				return
+			}
 			if _, dup := w.mu.acked[value]; dup {
 				w.mu.reacked++
 			}
@@ -142,6 +160,29 @@ func (w *Workload) pollHW(ctx context.Context) {
 			continue // no leader reachable right now: a fault is on
 		}
 		w.observeHW(offs)
+	}
+}
+
+// consume tails the topics, remembering the value read at each offset.
+func (w *Workload) consume(ctx context.Context) {
+	defer w.pollWG.Done()
+	for ctx.Err() == nil {
+		fs := w.tail.PollFetches(ctx)
+		w.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			tp := TP{r.Topic, r.Partition}
+			m := w.mu.seen[tp]
+			if m == nil {
+				m = map[int64]string{}
+				w.mu.seen[tp] = m
+			}
+			if prev, ok := m[r.Offset]; ok && prev != string(r.Value) {
+				w.mu.seenTwo = append(w.mu.seenTwo, fmt.Sprintf("%s@%d read as %q then %q", tp, r.Offset, prev, r.Value))
+			}
+			m[r.Offset] = string(r.Value)
+		})
+		w.mu.Unlock()
+		// Fetch errors (no leader, a cut) are retried by the client.
 	}
 }
 
@@ -186,6 +227,9 @@ func (w *Workload) Stop(ctx context.Context) error {
 	if w.poller != nil {
 		w.poller.Close()
 	}
+	if w.tail != nil {
+		w.tail.Close()
+	}
 	return err
 }
 
@@ -196,6 +240,9 @@ type Results struct {
 	Reacked      int
 	HWBack       []HWRegression
 	HWPolls      int
+	Seen         map[TP]map[int64]string // read by the tailing consumer during the run
+	SeenTwo      []string
+	Errors       []string // the first produce errors
 }
 
 // Results returns a copy of what was recorded.
@@ -207,5 +254,5 @@ func (w *Workload) Results() Results {
 		acked[k] = v
 	}
 	return Results{Sent: w.sent.Load(), Failed: w.failed.Load(), Acked: acked,
-		Reacked: w.mu.reacked, HWBack: append([]HWRegression(nil), w.mu.hwBack...), HWPolls: w.mu.polls}
+		Reacked: w.mu.reacked, Seen: w.mu.seen, SeenTwo: slices.Clone(w.mu.seenTwo), Errors: slices.Clone(w.mu.errs), HWBack: append([]HWRegression(nil), w.mu.hwBack...), HWPolls: w.mu.polls}
 }
