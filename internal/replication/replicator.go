@@ -149,21 +149,38 @@ func (r *Replicator) isrLoop() {
 	}
 }
 
+// maxISRProposals bounds the ISR changes proposed at the same time (a
+// broker cut off from the quorum must not wait for each one in turn).
+const maxISRProposals = 32
+
+// proposeISRChanges proposes every wanted ISR change, in parallel, and
+// waits for them.
 func (r *Replicator) proposeISRChanges() {
-	wake := r.cfg.Parts.ISRWake()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxISRProposals)
 	for _, p := range r.cfg.Parts.All() {
 		ch, ok := p.ISRChange(time.Now())
 		if !ok {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
-		pm, err := r.cfg.Meta.AlterPartition(ctx, ch.Topic, ch.Partition, ch.Leader, ch.LeaderEpoch, ch.PartitionEpoch, ch.ISR)
-		cancel()
-		if err != nil {
-			r.cfg.Logger.Warn("ISR change not committed", "partition", fmt.Sprintf("%s-%d", ch.Topic, ch.Partition), "isr", ch.ISR, "err", err)
-			continue
-		}
-		r.cfg.Logger.Info("ISR changed", "partition", fmt.Sprintf("%s-%d", ch.Topic, ch.Partition), "isr", pm.ISR, "partition_epoch", pm.PartitionEpoch)
-		p.ApplyReplication(pm, r.cfg.NodeID, nil, wake, time.Now())
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r.proposeISR(p, ch)
+		})
 	}
+	wg.Wait()
+}
+
+func (r *Replicator) proposeISR(p *partition.Partition, ch partition.ISRChange) {
+	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+	defer cancel()
+	name := fmt.Sprintf("%s-%d", ch.Topic, ch.Partition)
+	pm, err := r.cfg.Meta.AlterPartition(ctx, ch.Topic, ch.Partition, ch.Leader, ch.LeaderEpoch, ch.PartitionEpoch, ch.ISR)
+	if err != nil {
+		r.cfg.Logger.Warn("ISR change not committed", "partition", name, "isr", ch.ISR, "err", err)
+		return
+	}
+	r.cfg.Logger.Info("ISR changed", "partition", name, "isr", pm.ISR, "partition_epoch", pm.PartitionEpoch)
+	p.ApplyReplication(pm, r.cfg.NodeID, nil, r.cfg.Parts.ISRWake(), time.Now())
 }
