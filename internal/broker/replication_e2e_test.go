@@ -401,3 +401,50 @@ func TestReplicationLeaderHints(t *testing.T) {
 		t.Fatalf("replica fetch from an unknown epoch: %v, %d bytes, diverging %+v", kerr.ErrorForCode(rsp.ErrorCode), len(rsp.RecordBatches), rsp.DivergingEpoch)
 	}
 }
+
+// TestReplicationFollowerBehindLogStart: a follower that was down while
+// the leader deleted the records it would fetch next (DeleteRecords)
+// restarts its log at the leader's log start offset, catches up and
+// rejoins the ISR.
+func TestReplicationFollowerBehindLogStart(t *testing.T) {
+	c := startReplCluster(t, 3)
+	const topic = "behind"
+	adm := kadm.NewClient(newClient(t, c.any().Addr()))
+	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, nil, topic); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	prod := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSeq(t, prod, topic, 0, 10)
+	waitUntil(t, "three identical logs", func() bool { return c.converged(topic, 10) })
+	pm, _ := c.state(topic, 0)
+	down := pm.Replicas[0]
+	if down == pm.Leader {
+		down = pm.Replicas[1]
+	}
+	c.stop(down)
+	waitUntil(t, "the stopped follower out of the ISR", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && !slices.Contains(s.ISR, down)
+	})
+	produceSeq(t, prod, topic, 10, 30)
+	dadm := kadm.NewClient(newClient(t, c.nodes[pm.Leader].Addr()))
+	del := kadm.Offsets{}
+	del.Add(kadm.Offset{Topic: topic, Partition: 0, At: 25})
+	if resp, err := dadm.DeleteRecords(ctxT(t), del); err != nil || resp.Error() != nil {
+		t.Fatalf("delete records: %v %v", err, resp.Error())
+	}
+	c.start(down)
+	waitUntil(t, "the follower back in the ISR from the leader's log start", func() bool {
+		s, ok := c.state(topic, 0)
+		p := c.part(down, topic, 0)
+		return ok && slices.Contains(s.ISR, down) && p != nil && p.Log().StartOffset() == 25 && p.Log().NextOffset() == 30
+	})
+	lead := c.part(pm.Leader, topic, 0)
+	want, err := lead.Log().Read(25, 1<<20, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.part(down, topic, 0).Log().Read(25, 1<<20, 30); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("follower log from 25 differs from the leader's (%v)", err)
+	}
+}

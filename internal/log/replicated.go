@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 	"fmt"
+	"path"
 
 	"github.com/gregor-streaming/gregor/internal/record"
 )
@@ -34,6 +35,16 @@ func (l *Log) AppendReplicated(batches []byte) (int, error) {
 			return done, err
 		}
 		if next := l.NextOffset(); h.BaseOffset != next {
+			if done == 0 && l.StartOffset() == next && h.BaseOffset < next && h.LastOffset() >= next {
+				// An empty log reset to the leader's log start, which
+				// falls inside this batch: hold the whole batch, as
+				// the leader does, with the log start kept.
+				if err := l.appendAround(b, next); err != nil {
+					return done, err
+				}
+				done += size
+				continue
+			}
 			return done, fmt.Errorf("%w: batch at offset %d, log end offset is %d", ErrReplicaMismatch, h.BaseOffset, next)
 		}
 		// Append keeps the base offset (it equals the log end offset),
@@ -68,6 +79,75 @@ func (l *Log) TruncateReplica(offset int64) error {
 	}
 	if l.mu.epochs.truncateFromEnd(min(offset, l.mu.next)) {
 		return l.writeEpochsLocked()
+	}
+	return nil
+}
+
+// appendAround restarts an empty log at batch's base offset, appends it
+// and moves the log start offset back to start (inside the batch).
+func (l *Log) appendAround(batch []byte, start int64) error {
+	h, err := record.ParseHeader(batch)
+	if err != nil {
+		return err
+	}
+	if err := l.ResetReplica(h.BaseOffset); err != nil {
+		return err
+	}
+	if _, err := l.Append(batch, AppendOptions{LeaderEpoch: h.PartitionLeaderEpoch, LogAppendTime: -1}); err != nil {
+		return err
+	}
+	return l.DeleteRecordsBefore(start)
+}
+
+// ResetReplica empties a follower's log and restarts it at offset, the
+// leader's log start offset, when everything the follower would fetch
+// next was deleted on the leader (retention, DeleteRecords). Every
+// segment, the leader epoch cache and the producer state (and snapshots)
+// are dropped; the log start offset file records offset first, so a
+// crash midway reopens at offset or with the old log intact. offset below
+// the log end offset of a non-empty log is ErrOffsetOutOfRange (that is
+// TruncateReplica's job).
+func (l *Log) ResetReplica(offset int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	if offset < l.mu.next && l.mu.start != l.mu.next {
+		return fmt.Errorf("%w: reset to %d below the log end offset %d", ErrOffsetOutOfRange, offset, l.mu.next)
+	}
+	if err := l.writeLogStartOffsetLocked(offset); err != nil {
+		return err
+	}
+	if a := l.active(); a.base != offset {
+		s, err := openSegment(l.fsys, l.dir, offset, true)
+		if err != nil {
+			return err
+		}
+		if err := l.fsys.SyncDir(l.dir); err != nil {
+			return errors.Join(err, s.remove(l.fsys, l.dir))
+		}
+		l.mu.segs = append(l.mu.segs, s)
+	}
+	l.mu.next, l.mu.start = offset, offset
+	l.mu.created = l.now()
+	errs := []error{l.deleteOldestLocked(len(l.mu.segs)-1, "reset replica to the leader's log start")}
+	l.mu.epochs = epochCache{}
+	errs = append(errs, l.writeEpochsLocked())
+	offs, err := l.listSnapshots()
+	errs = append(errs, err)
+	for _, o := range offs {
+		errs = append(errs, removeIfExists(l.fsys, path.Join(l.dir, segmentName(o, snapshotSuffix))))
+	}
+	l.mu.producers = producers{}
+	l.rebuildTxnsLocked()
+	l.flush.mu.Lock()
+	l.flush.durable = offset // nothing below offset is left to sync
+	l.flush.gen++
+	l.flush.mu.Unlock()
+	if err := errors.Join(errs...); err != nil {
+		l.mu.failed = fmt.Errorf("%w: reset replica: %w", ErrFailed, err)
+		return l.mu.failed
 	}
 	return nil
 }

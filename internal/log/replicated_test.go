@@ -117,3 +117,59 @@ func FuzzAppendReplicated(f *testing.F) {
 		}
 	})
 }
+
+func TestResetReplica(t *testing.T) {
+	mem := fs.NewMem()
+	_, all := leaderLog(t)
+	f := openT(t, mem, "/follower", testConfig())
+	if _, err := f.AppendReplicated(bytes.Clone(all)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ResetReplica(5); !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("reset below the log end: %v", err)
+	}
+	if err := f.ResetReplica(100); err != nil {
+		t.Fatal(err)
+	}
+	if f.StartOffset() != 100 || f.NextOffset() != 100 || f.DurableOffset() != 100 || f.LatestEpoch() != -1 || len(f.Producers()) != 0 {
+		t.Fatalf("after reset: start %d, LEO %d, durable %d, epoch %d, producers %v", f.StartOffset(), f.NextOffset(), f.DurableOffset(), f.LatestEpoch(), f.Producers())
+	}
+	// The leader's batches from 100 on follow.
+	b := makeBatch(t, plain(2, 1000))
+	record.SetBaseOffset(b, 100)
+	record.SetPartitionLeaderEpoch(b, 4)
+	if _, err := f.AppendReplicated(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f = openT(t, mem, "/follower", testConfig())
+	defer f.Close()
+	if f.StartOffset() != 100 || f.NextOffset() != 102 || f.LatestEpoch() != 4 {
+		t.Fatalf("reopened: start %d, LEO %d, epoch %d", f.StartOffset(), f.NextOffset(), f.LatestEpoch())
+	}
+}
+
+func TestAppendReplicatedAroundLogStart(t *testing.T) {
+	f := openT(t, fs.NewMem(), "/follower", testConfig())
+	defer f.Close()
+	if err := f.ResetReplica(100); err != nil {
+		t.Fatal(err)
+	}
+	// The leader's log start 100 falls inside its batch 98..101.
+	b := makeBatch(t, plain(4, 1000))
+	record.SetBaseOffset(b, 98)
+	if _, err := f.AppendReplicated(b); err != nil {
+		t.Fatal(err)
+	}
+	if f.StartOffset() != 100 || f.NextOffset() != 102 {
+		t.Fatalf("start %d, LEO %d; want 100, 102", f.StartOffset(), f.NextOffset())
+	}
+	// A non-empty log never restarts for a batch behind its end.
+	c := makeBatch(t, plain(1, 1000))
+	record.SetBaseOffset(c, 101)
+	if _, err := f.AppendReplicated(c); !errors.Is(err, ErrReplicaMismatch) {
+		t.Fatalf("overlapping batch: %v", err)
+	}
+}

@@ -223,3 +223,24 @@ func (p *Partition) TruncateReplica(offset int64, epoch int32) error {
 func (r *replicaState) followsLocked(epoch int32) bool {
 	return r.set && r.leader != r.self && r.leader >= 0 && r.leaderEpoch == epoch
 }
+
+// ResetReplica restarts a follower's log empty at offset, the leader's log
+// start offset, when what it would fetch next is gone on the leader
+// (log.ResetReplica), if this broker still follows the leader of epoch.
+func (p *Partition) ResetReplica(offset int64, epoch int32) error {
+	r := &p.rep
+	r.mu.Lock()
+	if !r.followsLocked(epoch) {
+		r.mu.Unlock()
+		return ErrNotFollower
+	}
+	err := p.log.ResetReplica(offset)
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.mu.hw = max(p.mu.hw, offset)
+	p.mu.Unlock()
+	return nil
+}

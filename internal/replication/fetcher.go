@@ -211,6 +211,15 @@ func (f *fetcher) request() (*kmsg.FetchRequest, error) {
 func (f *fetcher) apply(tp partition.TopicPartition, p *partition.Partition, sp *kmsg.FetchResponseTopicPartition) error {
 	switch err := kerr.ErrorForCode(sp.ErrorCode); {
 	case err == nil:
+	case errors.Is(err, kerr.OffsetOutOfRange) && p.Log().NextOffset() < sp.LogStartOffset:
+		// What the follower needs next was deleted on the leader
+		// (retention): start over at the leader's log start.
+		before := p.Log().NextOffset()
+		if err := p.ResetReplica(sp.LogStartOffset, f.parts[tp].epoch); err != nil {
+			return err
+		}
+		f.cfg.Logger.Warn("follower log reset to the leader's log start offset", "partition", tp.String(), "from", before, "to", sp.LogStartOffset)
+		return nil
 	case errors.Is(err, kerr.OffsetOutOfRange):
 		// The follower is ahead of a leader that has no epoch to
 		// compare with: everything above the leader's high watermark
