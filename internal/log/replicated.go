@@ -35,7 +35,7 @@ func (l *Log) AppendReplicated(batches []byte) (int, error) {
 			return done, err
 		}
 		if next := l.NextOffset(); h.BaseOffset != next {
-			if done == 0 && l.StartOffset() == next && h.BaseOffset < next && h.LastOffset() >= next {
+			if done == 0 && l.StartOffset() == next && h.BaseOffset >= 0 && h.BaseOffset < next && h.LastOffset() >= next {
 				// An empty log reset to the leader's log start, which
 				// falls inside this batch: hold the whole batch, as
 				// the leader does, with the log start kept.
@@ -113,7 +113,7 @@ func (l *Log) ResetReplica(offset int64) error {
 	if err := l.writableLocked(); err != nil {
 		return err
 	}
-	if offset < l.mu.next && l.mu.start != l.mu.next {
+	if offset < 0 || offset < l.mu.next && l.mu.start != l.mu.next {
 		return fmt.Errorf("%w: reset to %d below the log end offset %d", ErrOffsetOutOfRange, offset, l.mu.next)
 	}
 	if err := l.writeLogStartOffsetLocked(offset); err != nil {
