@@ -20,6 +20,7 @@ import (
 var (
 	faultDuration = flag.Duration("fault.duration", 0, "run the fault harness for this long (e.g. 10m); 0: the short run, only with GREGOR_FAULT=1")
 	faultRate     = flag.Int("fault.rate", 1000, "records per second per producer (two producers)")
+	faultDir      = flag.String("fault.dir", "", "keep the nodes' data and logs in this directory (default: a temporary one, removed)")
 	faultSeed     = flag.Uint64("fault.seed", 0, "seed of the fault schedule (0: derived from the clock, printed)")
 )
 
@@ -68,6 +69,12 @@ func runHarness(t *testing.T, seed uint64, dur time.Duration) *Report {
 	ctx, cancel := context.WithTimeout(context.Background(), dur+5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
+	if *faultDir != "" {
+		dir = filepath.Join(*faultDir, fmt.Sprintf("seed-%d", seed))
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c, err := StartCluster(ctx, ClusterConfig{Binary: buildGregor(t), Dir: dir, N: 3, Props: []string{
 		"broker.heartbeat.interval.ms=100",
 		"broker.session.timeout.ms=1500",
@@ -195,5 +202,5 @@ func dumpLogs(t *testing.T, c *Cluster) {
 		}
 		t.Logf("node %d log (last %d bytes of %s):\n%s", n.ID, len(b), n.LogPath, b)
 	}
-	fmt.Fprintln(os.Stderr, "fault harness: node logs are in", filepath.Dir(c.Nodes[0].LogPath), "(removed with the test's temp dir)")
+	t.Logf("fault harness: node logs are in %s (kept only with -fault.dir)", filepath.Dir(c.Nodes[0].LogPath))
 }
