@@ -20,9 +20,6 @@ package handler
 // INVALID_TRANSACTION_TIMEOUT.
 
 import (
-	"context"
-	"sync"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -48,39 +45,11 @@ func (h *handlers) initProducerID(r *Request) Reply {
 	}
 	ctx, cancel := timeout(r.Ctx, 0)
 	defer cancel()
-	id, err := h.pids.next(ctx)
+	id, err := h.env.Txns.NextProducerID(ctx)
 	if err != nil {
 		resp.ErrorCode = code(h.log, "InitProducerId", err, kerr.CoordinatorNotAvailable)
 		return Now(resp)
 	}
 	resp.ProducerID, resp.ProducerEpoch = id, 0
 	return Now(resp)
-}
-
-// producerIDs hands out producer ids from blocks reserved in the metadata
-// log.
-type producerIDs struct {
-	alloc func(ctx context.Context, count int64) (int64, error)
-
-	mu struct {
-		sync.Mutex
-		next, end int64
-	}
-}
-
-const producerIDBlock = 1000
-
-func (p *producerIDs) next(ctx context.Context) (int64, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.mu.next >= p.mu.end {
-		first, err := p.alloc(ctx, producerIDBlock)
-		if err != nil {
-			return -1, err
-		}
-		p.mu.next, p.mu.end = first, first+producerIDBlock
-	}
-	id := p.mu.next
-	p.mu.next++
-	return id, nil
 }

@@ -42,9 +42,8 @@ func (e *Env) now() time.Time {
 
 // handlers carries the environment to every API's handler.
 type handlers struct {
-	env  *Env
-	log  *slog.Logger
-	pids *producerIDs
+	env *Env
+	log *slog.Logger
 }
 
 // New builds the dispatch table.
@@ -52,7 +51,7 @@ func New(env *Env) *Table {
 	if env.Logger == nil {
 		env.Logger = slog.Default()
 	}
-	h := &handlers{env: env, log: env.Logger, pids: &producerIDs{alloc: env.Meta.AllocateProducerIDs}}
+	h := &handlers{env: env, log: env.Logger}
 	t := &Table{logger: env.Logger}
 	for _, e := range h.entries() {
 		t.register(e)

@@ -33,3 +33,10 @@ func (p *producerIDs) next(ctx context.Context) (int64, error) {
 	p.mu.next++
 	return id, nil
 }
+
+// NextProducerID hands out a producer id for an idempotent producer
+// (InitProducerId without a transactional id): from the same never-reused
+// blocks as transactional producers' ids.
+func (c *Coordinator) NextProducerID(ctx context.Context) (int64, error) {
+	return c.pids.next(ctx)
+}
