@@ -21,6 +21,7 @@ var (
 	faultDuration = flag.Duration("fault.duration", 0, "run the fault harness for this long (e.g. 10m); 0: the short run, only with GREGOR_FAULT=1")
 	faultRate     = flag.Int("fault.rate", 1000, "records per second per producer (two producers)")
 	faultDir      = flag.String("fault.dir", "", "keep the nodes' data and logs in this directory (default: a temporary one, removed)")
+	faultOverlap  = flag.Float64("fault.overlap", 0.25, "probability that a step adds a second fault on another node halfway through the hold")
 	faultSeed     = flag.Uint64("fault.seed", 0, "seed of the fault schedule (0: derived from the clock, printed)")
 )
 
@@ -101,7 +102,7 @@ func runHarness(t *testing.T, seed uint64, dur time.Duration) *Report {
 		t.Fatal(err)
 	}
 	s := &Schedule{C: c, Topics: topics, Rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		Hold: [2]time.Duration{2 * time.Second, 6 * time.Second}, Quiet: [2]time.Duration{time.Second, 3 * time.Second},
+		Hold: [2]time.Duration{500 * time.Millisecond, 6 * time.Second}, Overlap: *faultOverlap, Quiet: [2]time.Duration{time.Second, 3 * time.Second},
 		Recover: 60 * time.Second, Logf: t.Logf}
 	rep.Faults, err = s.Run(ctx, time.Now().Add(dur))
 	if err != nil {

@@ -19,13 +19,21 @@ const (
 	Pause          = "pause"                 // SIGSTOP a random node, SIGCONT after the hold
 	Isolate        = "isolate"               // cut a random node off from the others, heal after the hold
 	Restart        = "restart"               // SIGTERM (controlled shutdown) a random node, start it after the hold
+	Kill           = "kill"                  // SIGKILL a random node (second faults only)
 )
 
 // FencedDuring counts the faults whose victim another node saw fenced at
 // the end of the hold (a fault that took effect in the metadata).
 const FencedDuring = "(victim fenced by the end of the hold)"
 
+// Overlapped counts the steps with a second fault on another node.
+const Overlapped = "(steps with two nodes down/cut at once)"
+
 var kinds = []string{KillLeader, KillController, Pause, Isolate, Restart}
+
+// overlapKinds are the second faults of an overlapped step (on a node
+// given by the schedule, not by the cluster's state).
+var overlapKinds = []string{Kill, Pause, Isolate, Restart}
 
 // Schedule injects one fault at a time, drawn from a seeded generator:
 // which fault, which partition or node, how long it holds, how long the
@@ -36,6 +44,7 @@ type Schedule struct {
 	Rng     *rand.Rand
 	Hold    [2]time.Duration // fault duration range
 	Quiet   [2]time.Duration // pause between faults range
+	Overlap float64          // probability of a second fault on another node during the hold
 	Recover time.Duration    // deadline for the cluster to heal after a fault
 	Logf    func(format string, args ...any)
 }
@@ -49,39 +58,66 @@ func (s *Schedule) between(r [2]time.Duration) time.Duration {
 func (s *Schedule) Run(ctx context.Context, until time.Time) (map[string]int, error) {
 	done := map[string]int{}
 	for step := 1; time.Now().Before(until); step++ {
-		kind := kinds[s.Rng.IntN(len(kinds))]
-		hold, quiet := s.between(s.Hold), s.between(s.Quiet)
-		node := 1 + s.Rng.IntN(len(s.C.Nodes))
-		part := s.Rng.IntN(1 << 20)
-		target, err := s.target(ctx, kind, node, part)
-		if err != nil {
-			return done, fmt.Errorf("step %d (%s): %w", step, kind, err)
-		}
-		s.Logf("step %d: %s node %d for %v", step, kind, target, hold)
-		if err := s.inject(kind, target); err != nil {
-			return done, fmt.Errorf("step %d (%s node %d): %w", step, kind, target, err)
-		}
-		done[kind]++
-		if err := sleep(ctx, hold); err != nil {
-			return done, err
-		}
-		if s.fencedElsewhere(ctx, target) {
-			done[FencedDuring]++
-		}
-		if err := s.Heal(); err != nil {
-			return done, fmt.Errorf("step %d heal: %w", step, err)
-		}
-		rctx, cancel := context.WithTimeout(ctx, s.Recover)
-		err = s.WaitInSync(rctx)
-		cancel()
-		if err != nil {
-			return done, fmt.Errorf("step %d (%s node %d) recovery: %w", step, kind, target, err)
-		}
-		if err := sleep(ctx, quiet); err != nil {
+		if err := s.step(ctx, step, done); err != nil {
 			return done, err
 		}
 	}
 	return done, nil
+}
+
+// step injects one fault (and, with probability Overlap, a second one on
+// another node halfway through the hold), heals, and waits for the
+// cluster to be in sync again.
+func (s *Schedule) step(ctx context.Context, step int, done map[string]int) error {
+	kind := kinds[s.Rng.IntN(len(kinds))]
+	hold, quiet := s.between(s.Hold), s.between(s.Quiet)
+	node := 1 + s.Rng.IntN(len(s.C.Nodes))
+	part := s.Rng.IntN(1 << 20)
+	overlap := s.Rng.Float64() < s.Overlap
+	kind2 := overlapKinds[s.Rng.IntN(len(overlapKinds))]
+	node2 := 1 + s.Rng.IntN(len(s.C.Nodes)-1) // one of the others, below
+	target, err := s.target(ctx, kind, node, part)
+	if err != nil {
+		return fmt.Errorf("step %d (%s): %w", step, kind, err)
+	}
+	if node2 >= target {
+		node2++
+	}
+	s.Logf("step %d: %s node %d for %v", step, kind, target, hold)
+	if err := s.inject(kind, target); err != nil {
+		return fmt.Errorf("step %d (%s node %d): %w", step, kind, target, err)
+	}
+	done[kind]++
+	victims := []int{target}
+	if overlap {
+		if err := sleep(ctx, hold/2); err != nil {
+			return err
+		}
+		s.Logf("step %d: and %s node %d for the other %v", step, kind2, node2, hold-hold/2)
+		if err := s.inject(kind2, node2); err != nil {
+			return fmt.Errorf("step %d (%s node %d): %w", step, kind2, node2, err)
+		}
+		done[kind2]++
+		done[Overlapped]++
+		victims = append(victims, node2)
+		hold -= hold / 2
+	}
+	if err := sleep(ctx, hold); err != nil {
+		return err
+	}
+	if s.fencedElsewhere(ctx, victims) {
+		done[FencedDuring]++
+	}
+	if err := s.Heal(); err != nil {
+		return fmt.Errorf("step %d heal: %w", step, err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.Recover)
+	err = s.WaitInSync(rctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("step %d (%s node %d) recovery: %w", step, kind, target, err)
+	}
+	return sleep(ctx, quiet)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -123,11 +159,13 @@ func (s *Schedule) target(ctx context.Context, kind string, node, part int) (int
 	return int(leaders[part%len(leaders)]), nil
 }
 
-// fencedElsewhere asks another node, not paused, whether victim is
-// missing from its live brokers, and logs what it sees.
-func (s *Schedule) fencedElsewhere(ctx context.Context, victim int) bool {
+// fencedElsewhere asks a node that is not a victim (nor paused) whether
+// the first victim is missing from its live brokers, and logs what it
+// sees.
+func (s *Schedule) fencedElsewhere(ctx context.Context, victims []int) bool {
+	victim := victims[0]
 	for _, n := range s.C.Nodes {
-		if n.ID == victim || !n.Running() || n.paused {
+		if slices.Contains(victims, n.ID) || !n.Running() || n.paused {
 			continue
 		}
 		m, err := s.metadata(ctx, []string{n.KafkaPx.Addr()})
@@ -157,7 +195,7 @@ func (s *Schedule) metadata(ctx context.Context, seeds []string) (kadm.Metadata,
 func (s *Schedule) inject(kind string, id int) error {
 	n := s.C.Node(id)
 	switch kind {
-	case KillLeader, KillController:
+	case KillLeader, KillController, Kill:
 		return s.C.Signal(n, syscall.SIGKILL, 10*time.Second)
 	case Pause:
 		return s.C.Signal(n, syscall.SIGSTOP, 0)

@@ -216,8 +216,20 @@ func (w *Workload) Stop(ctx context.Context) error {
 			err = fmt.Errorf("flush: %w", ferr)
 		}
 	}
-	w.cancel() // unblocks producers still waiting for buffer space
-	w.prodWG.Wait()
+	// A producer blocked on a full buffer adds its record once the flush
+	// made room, then stops; give up on them only when ctx ends.
+	stopped := make(chan struct{})
+	go func() {
+		w.prodWG.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		w.cancel() // fails the records still waiting for buffer space
+		<-stopped
+	}
+	defer w.cancel()
 	for _, cl := range w.clients {
 		if ferr := cl.Flush(ctx); ferr != nil && err == nil {
 			err = fmt.Errorf("flush: %w", ferr)
