@@ -22,8 +22,10 @@
 //
 // # Goroutines
 //
-// Per proxy: one accept loop and two copiers per proxied connection, ended
-// by Proxy.Close. Per node process: one waiter (exec.Cmd.Wait). The
-// workload runs one goroutine per producer and one high-watermark poller,
-// ended by Workload.Stop. Tests check for leaks with goleak.
+// Per proxy: one accept loop, one goroutine per connection being set up
+// (it identifies the source and dials the node) and two copiers per
+// proxied connection, all ended by Proxy.Close. Per node process: one
+// waiter (exec.Cmd.Wait). The workload runs one goroutine per producer, a
+// tailing consumer and a high-watermark poller, ended by Workload.Stop.
+// Tests check for leaks with goleak.
 package fault

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // SourceFunc names the node that opened a connection whose client end is
@@ -109,25 +110,33 @@ func (p *Proxy) acceptLoop() {
 		if err != nil {
 			return // closed
 		}
-		src := p.source(down.RemoteAddr().(*net.TCPAddr))
-		if !p.admit(src) {
-			_ = down.Close() // refused: the cut
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = down.Close() // target down (killed node): the client sees a reset, as it would
-			continue
-		}
-		c := &proxied{src: src, down: down, up: up}
-		if !p.track(c) {
-			c.close()
-			continue
-		}
-		p.wg.Add(2)
-		go p.copy(c, c.up, c.down)
-		go p.copy(c, c.down, c.up)
+		p.wg.Add(1)
+		go p.serve(down)
 	}
+}
+
+// serve identifies down's source, refuses it if blocked, else connects it
+// to the target and copies both ways.
+func (p *Proxy) serve(down net.Conn) {
+	defer p.wg.Done()
+	src := p.source(down.RemoteAddr().(*net.TCPAddr))
+	if !p.admit(src) {
+		_ = down.Close() // refused: the cut
+		return
+	}
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		_ = down.Close() // target down (killed node): the client sees a reset, as it would
+		return
+	}
+	c := &proxied{src: src, down: down, up: up}
+	if !p.track(c) {
+		c.close()
+		return
+	}
+	p.wg.Add(2)
+	go p.copy(c, c.up, c.down)
+	go p.copy(c, c.down, c.up)
 }
 
 func (p *Proxy) admit(src int) bool {
