@@ -131,7 +131,7 @@ func (c *Coordinator) Delete(ctx context.Context, group string) int16 {
 	}
 	recs = append(recs, consumerTombstones(e)...)
 	recs = append(recs, kv{groupKey(group), nil})
-	if err := c.write(e.part, recs); err != nil {
+	if err := c.write(e, recs); err != nil {
 		return c.ErrCode("DeleteGroups", err)
 	}
 	e.cgStored = nil

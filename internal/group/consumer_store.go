@@ -233,7 +233,7 @@ func (c *Coordinator) storeConsumer(e *entry) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := c.write(e.part, recs); err != nil {
+	if err := c.write(e, recs); err != nil {
 		c.log.Error("storing consumer group failed; back to its last stored state", "group", e.id, "err", err)
 		e.c = restoreConsumer(e.id, c.consumerLimits(), e.cgStored, c.now())
 		return fmt.Errorf("store consumer group %s: %w", e.id, err)

@@ -69,6 +69,9 @@ type entry struct {
 	offsets  map[string]map[int32]Offset
 	joins    map[Waiter]chan JoinResponse
 	syncs    map[Waiter]chan SyncResponse
+	// gone is set when the entry's partition was unloaded (failover.go):
+	// it refuses writes.
+	gone bool
 }
 
 // Coordinator is the group coordinator of one broker: it owns the groups
@@ -84,7 +87,9 @@ type Coordinator struct {
 	mu struct {
 		sync.Mutex
 		groups map[string]*entry
-		loaded map[int32]bool
+		// loaded maps each loaded partition to the leader epoch it was
+		// loaded in (failover.go).
+		loaded map[int32]int32
 	}
 	timer struct {
 		sync.Mutex
@@ -118,7 +123,7 @@ func New(cfg Config) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.mu.groups = map[string]*entry{}
-	c.mu.loaded = map[int32]bool{}
+	c.mu.loaded = map[int32]int32{}
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -304,7 +309,7 @@ func (c *Coordinator) lookup(ctx context.Context, group string, create bool) (*e
 		return nil, err
 	}
 	part := PartitionFor(group, n)
-	if err := c.load(part); err != nil {
+	if err := c.ensureLoaded(part); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()

@@ -39,8 +39,9 @@
 // commits and group metadata as Kafka's own record schemas (kmsg
 // OffsetCommitKey/Value, GroupMetadataKey/Value, and the ConsumerGroup*
 // records of KIP-848 groups) through
-// partition.Append + WaitDurable (durable before the answer, like a
-// produce), delivers deferred responses after the write, and runs one
+// AppendReplicated (held by every in-sync replica before the answer, like
+// an acks=all produce), unloads and reloads a partition whose leadership
+// changed (failover.go), delivers deferred responses after the write, and runs one
 // goroutine: a timer for session and rebalance timeouts, and the
 // offsets.retention.minutes expiry.
 //

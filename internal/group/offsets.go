@@ -86,7 +86,7 @@ func (c *Coordinator) Commit(ctx context.Context, req CommitRequest) []int16 {
 			idx = append(idx, i)
 		}
 	}
-	if err := c.write(e.part, recs); err != nil {
+	if err := c.write(e, recs); err != nil {
 		code := c.ErrCode("OffsetCommit", err)
 		for _, i := range idx {
 			codes[i] = code
@@ -226,7 +226,7 @@ func (c *Coordinator) DeleteOffsets(ctx context.Context, group string, topics []
 			}
 		}
 	}
-	if err := c.write(e.part, recs); err != nil {
+	if err := c.write(e, recs); err != nil {
 		return c.ErrCode("OffsetDelete", err), nil
 	}
 	for _, d := range del {
@@ -307,7 +307,7 @@ func (c *Coordinator) expireGroup(e *entry, retention time.Duration) {
 	if gone && e.g.Generation() > 0 {
 		recs = append(recs, kv{groupKey(e.id), nil})
 	}
-	if err := c.write(e.part, recs); err != nil {
+	if err := c.write(e, recs); err != nil {
 		c.log.Error("expiring offsets failed", "group", e.id, "err", err)
 		return
 	}
@@ -356,7 +356,7 @@ func (c *Coordinator) loadAll() {
 		if p.Leader != c.cfg.NodeID {
 			continue
 		}
-		if err := c.load(p.Index); err != nil {
+		if err := c.ensureLoaded(p.Index); err != nil {
 			c.log.Error("loading group partition failed", "partition", p.Index, "err", err)
 		}
 	}

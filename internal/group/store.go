@@ -17,13 +17,14 @@ const loadChunk = 1 << 20
 func (c *Coordinator) load(part int32) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.loaded[part] {
+	if _, ok := c.mu.loaded[part]; ok {
 		return nil
 	}
 	p, err := c.hosted(part)
 	if err != nil {
 		return err
 	}
+	epoch := p.LeaderEpoch()
 	start := time.Now()
 	now := c.now()
 	limits := c.limits()
@@ -32,7 +33,9 @@ func (c *Coordinator) load(part int32) error {
 	pending := txnReplay{}
 	cgs := consumerImages{}
 	next := p.Offsets().LogStart
-	end := p.Offsets().HighWatermark
+	// The leader's whole log: what a previous leader acknowledged is
+	// here, even while this leader's high watermark catches up.
+	end := p.Offsets().LogEnd
 	n := 0
 	for next < end {
 		buf, _, err := p.Read(next, loadChunk)
@@ -89,7 +92,7 @@ func (c *Coordinator) load(part int32) error {
 			c.schedule(e.g.NextDeadline())
 		}
 	}
-	c.mu.loaded[part] = true
+	c.mu.loaded[part] = epoch
 	c.log.Info("loaded group partition", "partition", part, "records", n, "groups", len(metas), "took", time.Since(start))
 	return nil
 }
@@ -132,12 +135,15 @@ func replay(d decoded, metas map[string]*decoded, offsets map[string]map[string]
 type kv struct{ key, value []byte }
 
 // write appends records to the group's partition as one batch and waits
-// until it is durable (the same fsync rule as a produce).
-func (c *Coordinator) write(part int32, recs []kv) error {
+// until every in-sync replica has it (acks=all, AppendReplicated).
+func (c *Coordinator) write(e *entry, recs []kv) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	p, err := c.hosted(part)
+	if e.gone {
+		return ErrNotCoordinator
+	}
+	p, err := c.hosted(e.part)
 	if err != nil {
 		return err
 	}
@@ -150,14 +156,10 @@ func (c *Coordinator) write(part int32, recs []kv) error {
 	if err != nil {
 		return err
 	}
-	res, err := p.Append(batch, c.now())
-	if err != nil {
-		return err
-	}
-	return p.WaitDurable(res.LastOffset + 1)
+	return c.appendReplicated(p, batch)
 }
 
 // storeGroup writes the group's metadata. e.mu must be held.
 func (c *Coordinator) storeGroup(e *entry) error {
-	return c.write(e.part, []kv{{groupKey(e.id), groupValue(e.g)}})
+	return c.write(e, []kv{{groupKey(e.id), groupValue(e.g)}})
 }

@@ -122,7 +122,7 @@ func (c *Coordinator) TxnCommit(ctx context.Context, req TxnCommitRequest) []int
 			idx = append(idx, i)
 		}
 	}
-	if err := c.writeTxn(e.part, req.ProducerID, req.ProducerEpoch, recs); err != nil {
+	if err := c.writeTxn(e, req.ProducerID, req.ProducerEpoch, recs); err != nil {
 		code := c.ErrCode("TxnOffsetCommit", err)
 		if errorsIsEpoch(err) {
 			code = kerr.InvalidProducerEpoch.Code
@@ -148,13 +148,16 @@ func txnOffset(p CommitPartition, now time.Time) Offset {
 }
 
 // writeTxn appends records as a transactional batch of the producer and
-// waits until it is durable. The log fences an old producer epoch
+// waits until every in-sync replica has it (AppendReplicated). The log fences an old producer epoch
 // (log.ErrInvalidProducerEpoch).
-func (c *Coordinator) writeTxn(part int32, pid int64, epoch int16, recs []record.Record) error {
+func (c *Coordinator) writeTxn(e *entry, pid int64, epoch int16, recs []record.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	p, err := c.hosted(part)
+	if e.gone {
+		return ErrNotCoordinator
+	}
+	p, err := c.hosted(e.part)
 	if err != nil {
 		return err
 	}
@@ -162,11 +165,7 @@ func (c *Coordinator) writeTxn(part int32, pid int64, epoch int16, recs []record
 	if err != nil {
 		return err
 	}
-	res, err := p.Append(batch, c.now())
-	if err != nil {
-		return err
-	}
-	return p.WaitDurable(res.LastOffset + 1)
+	return c.appendReplicated(p, batch)
 }
 
 // CompleteTxn is called once the transaction coordinator's marker for
@@ -178,7 +177,7 @@ func (c *Coordinator) writeTxn(part int32, pid int64, epoch int16, recs []record
 // offsets are then taken here).
 func (c *Coordinator) CompleteTxn(part int32, pid int64, commit bool) {
 	c.mu.Lock()
-	if !c.mu.loaded[part] {
+	if _, ok := c.mu.loaded[part]; !ok {
 		c.mu.Unlock()
 		return
 	}

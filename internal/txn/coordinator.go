@@ -59,6 +59,9 @@ type entry struct {
 	part int32
 	m    Metadata
 	gone bool // expired and removed from the map
+	// unloaded: its partition was unloaded (failover.go); it refuses
+	// writes.
+	unloaded bool
 }
 
 // Coordinator is the transaction coordinator of one broker. Every method
@@ -70,8 +73,10 @@ type Coordinator struct {
 
 	mu struct {
 		sync.Mutex
-		txns   map[string]*entry
-		loaded map[int32]bool
+		txns map[string]*entry
+		// loaded maps each loaded partition to the leader epoch it was
+		// loaded in (failover.go).
+		loaded map[int32]int32
 	}
 	timer struct {
 		sync.Mutex
@@ -97,7 +102,7 @@ func New(cfg Config) *Coordinator {
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.pids.alloc = cfg.Meta.AllocateProducerIDs
 	c.mu.txns = map[string]*entry{}
-	c.mu.loaded = map[int32]bool{}
+	c.mu.loaded = map[int32]int32{}
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -315,7 +320,7 @@ func (c *Coordinator) lookup(ctx context.Context, id string, create bool) (*entr
 		return nil, -1, ErrNotCoordinator
 	}
 	part := group.PartitionFor(id, n)
-	if err := c.load(part); err != nil {
+	if err := c.ensureLoaded(part); err != nil {
 		return nil, part, err
 	}
 	c.mu.Lock()
@@ -338,7 +343,7 @@ func (c *Coordinator) hosted(part int32) (*partition.Partition, error) {
 }
 
 // write appends one record to a __transaction_state partition and waits
-// until it is durable.
+// until every in-sync replica has it (acks=all, group.AppendReplicated).
 func (c *Coordinator) write(part int32, key, value []byte) error {
 	p, err := c.hosted(part)
 	if err != nil {
@@ -349,16 +354,21 @@ func (c *Coordinator) write(part int32, key, value []byte) error {
 	if err != nil {
 		return err
 	}
-	res, err := p.Append(batch, now)
-	if err != nil {
+	if _, err := group.AppendReplicated(p, batch, now); err != nil {
+		if group.LostLeadership(err) {
+			return fmt.Errorf("%w: %w", ErrNotCoordinator, err)
+		}
 		return err
 	}
-	return p.WaitDurable(res.LastOffset + 1)
+	return nil
 }
 
 // store writes n as e's new state and adopts it; then, for a Prepare
 // state, writes the markers and the completion. e.mu must be held.
 func (c *Coordinator) store(e *entry, n Metadata) error {
+	if e.unloaded {
+		return ErrNotCoordinator
+	}
 	if err := c.write(e.part, encodeKey(n.ID), encodeValue(n)); err != nil {
 		return err
 	}
@@ -383,6 +393,9 @@ func (c *Coordinator) finish(e *entry) error {
 		return err
 	}
 	done := Complete(m, c.now().UnixMilli())
+	if e.unloaded {
+		return ErrNotCoordinator
+	}
 	if err := c.write(e.part, encodeKey(done.ID), encodeValue(done)); err != nil {
 		return err
 	}

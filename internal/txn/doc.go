@@ -18,8 +18,10 @@
 // __transaction_state (Kafka's formula), whose leader is its
 // coordinator. The topic is created on first need (retention -1: there
 // is no compaction yet). Each transition is written as Kafka's own
-// records (kmsg TxnMetadataKey/TxnMetadataValue) through partition.Append
-// and WaitDurable before it takes effect. Ending a transaction writes
+// records (kmsg TxnMetadataKey/TxnMetadataValue) through
+// group.AppendReplicated (every in-sync replica has it) before it takes
+// effect; a partition whose leadership changed is unloaded and replayed
+// again (failover.go). Ending a transaction writes
 // PrepareCommit/PrepareAbort, then a control batch (record.EndTxnMarker)
 // to every partition of the transaction (in parallel, each durable),
 // then CompleteCommit/CompleteAbort. A partition is loaded by replaying

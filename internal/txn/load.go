@@ -18,16 +18,19 @@ const loadChunk = 1 << 20
 func (c *Coordinator) load(part int32) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.loaded[part] {
+	if _, ok := c.mu.loaded[part]; ok {
 		return nil
 	}
 	p, err := c.hosted(part)
 	if err != nil {
 		return err
 	}
+	epoch := p.LeaderEpoch()
 	start := time.Now()
 	state := map[string]Metadata{}
-	next, end := p.Offsets().LogStart, p.Offsets().HighWatermark
+	// The leader's whole log: what a previous leader acknowledged is
+	// here, even while this leader's high watermark catches up.
+	next, end := p.Offsets().LogStart, p.Offsets().LogEnd
 	for next < end {
 		buf, _, err := p.Read(next, loadChunk)
 		if err != nil {
@@ -57,7 +60,7 @@ func (c *Coordinator) load(part int32) error {
 		unfinished = unfinished || m.State.preparing()
 		c.schedule(m.Deadline())
 	}
-	c.mu.loaded[part] = true
+	c.mu.loaded[part] = epoch
 	if unfinished {
 		c.schedule(c.now())
 	}
@@ -94,7 +97,7 @@ func (c *Coordinator) loadAll() {
 		if p.Leader != c.cfg.NodeID {
 			continue
 		}
-		if err := c.load(p.Index); err != nil {
+		if err := c.ensureLoaded(p.Index); err != nil {
 			c.log.Error("loading transaction state partition failed", "partition", p.Index, "err", err)
 		}
 	}

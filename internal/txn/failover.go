@@ -1,0 +1,51 @@
+package txn
+
+// Coordinator failover: the transactional ids of a __transaction_state
+// partition live here only while this broker leads it, in one leader
+// epoch. Each lookup calls ensureLoaded, which unloads a partition loaded
+// in an older epoch or no longer led here, then (re)loads it by replaying
+// its log. An unloaded entry refuses writes (ErrNotCoordinator), so a
+// request or the background loop holding it from before the unload
+// cannot change the log behind the reloaded state.
+
+// ensureLoaded makes the coordinator's view of part follow the
+// partition's leadership; it fails with ErrNotCoordinator when this
+// broker does not lead part.
+func (c *Coordinator) ensureLoaded(part int32) error {
+	p, err := c.hosted(part)
+	c.mu.Lock()
+	epoch, ok := c.mu.loaded[part]
+	c.mu.Unlock()
+	if ok && (err != nil || epoch != p.LeaderEpoch()) {
+		c.unload(part, epoch)
+	}
+	if err != nil {
+		return err
+	}
+	return c.load(part)
+}
+
+// unload forgets the transactional ids of part if it is still loaded in
+// epoch (two requests noticing the same change unload once).
+func (c *Coordinator) unload(part int32, epoch int32) {
+	c.mu.Lock()
+	if cur, ok := c.mu.loaded[part]; !ok || cur != epoch {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.mu.loaded, part)
+	var gone []*entry
+	for id, e := range c.mu.txns {
+		if e.part == part {
+			gone = append(gone, e)
+			delete(c.mu.txns, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, e := range gone {
+		e.mu.Lock()
+		e.unloaded = true
+		e.mu.Unlock()
+	}
+	c.log.Info("unloaded transaction state partition", "partition", part, "leader_epoch", epoch, "transactional_ids", len(gone))
+}
