@@ -240,6 +240,14 @@ func (b *Broker) apply() error {
 	b.effective.Store(eff)
 	err = b.parts.Apply(img, eff)
 	b.updateReplication(img)
+	// Coordinators unload the internal partitions this broker stopped
+	// leading (nil during Start's first apply).
+	if b.groups != nil {
+		b.groups.LeadershipChanged()
+	}
+	if b.txns != nil {
+		b.txns.LeadershipChanged()
+	}
 	return err
 }
 

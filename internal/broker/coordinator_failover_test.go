@@ -104,7 +104,9 @@ func seqValues(from, to int) []string {
 // leading the group's __consumer_offsets partition stops. Another replica
 // leads it, loads the group from its log (every acknowledged commit was
 // replicated before the answer), the group keeps consuming, committed
-// offsets never move backwards and every record is processed.
+// offsets never move backwards and every record is processed. The old
+// coordinator then returns as a follower and the second one stops: the
+// group moves a second time.
 func TestCoordinatorFailover(t *testing.T) {
 	c := startCoordCluster(t)
 	const topic, groupID = "events", "failover-group"
@@ -136,6 +138,7 @@ func TestCoordinatorFailover(t *testing.T) {
 	if !ok || st.Leader < 0 || len(st.ISR) != 3 {
 		t.Fatalf("__consumer_offsets-%d: %+v (agreed %v), want a leader and 3 in-sync replicas", part, st, ok)
 	}
+	t.Logf("stopping broker %d, the coordinator (leader epoch %d)", st.Leader, st.LeaderEpoch)
 	c.stop(st.Leader)
 	waitUntil(t, "a new leader of the group's __consumer_offsets partition", func() bool {
 		pm, ok := c.state(group.OffsetsTopic, part)
@@ -170,6 +173,32 @@ func TestCoordinatorFailover(t *testing.T) {
 	if sum := sumOffsets(final, topic); sum != 300 {
 		t.Fatalf("committed offsets sum to %d after the failover, want 300", sum)
 	}
+
+	// The old coordinator comes back as a follower; then the second
+	// coordinator stops: the group moves again, to a replica that either
+	// caught up after its restart or was there all along.
+	c.start(st.Leader)
+	waitUntil(t, "the restarted broker back in the ISR", func() bool {
+		pm, ok := c.state(group.OffsetsTopic, part)
+		return ok && len(pm.ISR) == 3
+	})
+	second, _ := c.state(group.OffsetsTopic, part)
+	t.Logf("stopping broker %d, the second coordinator (leader epoch %d)", second.Leader, second.LeaderEpoch)
+	c.stop(second.Leader)
+	waitUntil(t, "a third leader of the group's __consumer_offsets partition", func() bool {
+		pm, ok := c.state(group.OffsetsTopic, part)
+		return ok && pm.Leader >= 0 && pm.Leader != second.Leader && pm.LeaderEpoch > second.LeaderEpoch
+	})
+	adm3 := kadm.NewClient(newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...)))
+	again, err := adm3.FetchOffsets(ctxT(t), groupID)
+	if err != nil || again.Error() != nil {
+		t.Fatalf("fetch offsets from the third coordinator: %v %v", err, again.Error())
+	}
+	checkNotBehind(t, final, again, topic)
+	prod3 := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	produceSeq(t, prod3, topic, 300, 360)
+	cons.consumeUntil(ctxT(t), seqValues(0, 360))
 }
 
 func sumOffsets(r kadm.OffsetResponses, topic string) int64 {

@@ -106,6 +106,7 @@ type Coordinator struct {
 	createMu sync.Mutex  // serializes creating __consumer_offsets
 	txn      pendingTxns // transactional offsets awaiting their marker (txn_offsets.go)
 	wake     chan struct{}
+	resync   chan struct{} // LeadershipChanged (failover.go)
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -121,7 +122,7 @@ func New(cfg Config) *Coordinator {
 	if cfg.RetentionCheckInterval <= 0 {
 		cfg.RetentionCheckInterval = 10 * time.Minute
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.mu.groups = map[string]*entry{}
 	c.mu.loaded = map[int32]int32{}
 	c.wg.Add(1)
@@ -190,6 +191,8 @@ func (c *Coordinator) step(retention <-chan time.Time) bool {
 	case <-c.stop:
 		return false
 	case <-c.wake:
+	case <-c.resync:
+		c.unloadLost()
 	case <-fire:
 		c.tickAll()
 	case <-retention:

@@ -1,6 +1,8 @@
 package group
 
 import (
+	"maps"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -71,4 +73,27 @@ func (p *pendingTxns) drop(part int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.m, part)
+}
+
+// LeadershipChanged tells the coordinator that partition leadership may
+// have changed (a new metadata image was applied): its goroutine unloads
+// the partitions this broker no longer leads, or leads in a newer epoch,
+// without waiting for a request. It never blocks.
+func (c *Coordinator) LeadershipChanged() {
+	select {
+	case c.resync <- struct{}{}:
+	default:
+	}
+}
+
+// unloadLost unloads every loaded partition whose leadership changed.
+func (c *Coordinator) unloadLost() {
+	c.mu.Lock()
+	loaded := maps.Clone(c.mu.loaded)
+	c.mu.Unlock()
+	for part, epoch := range loaded {
+		if p, err := c.hosted(part); err != nil || p.LeaderEpoch() != epoch {
+			c.unload(part, epoch)
+		}
+	}
 }

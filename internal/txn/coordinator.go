@@ -84,6 +84,7 @@ type Coordinator struct {
 	}
 	createMu sync.Mutex
 	wake     chan struct{}
+	resync   chan struct{} // LeadershipChanged (failover.go)
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -99,7 +100,7 @@ func New(cfg Config) *Coordinator {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = 10 * time.Second
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.pids.alloc = cfg.Meta.AllocateProducerIDs
 	c.mu.txns = map[string]*entry{}
 	c.mu.loaded = map[int32]int32{}
@@ -152,6 +153,9 @@ func (c *Coordinator) wait(retry <-chan time.Time) bool {
 		case <-c.stop:
 		case <-c.wake:
 			woken = true
+		case <-c.resync:
+			c.unloadLost()
+			woken = true
 		case <-fire:
 		case <-retry:
 		}
@@ -192,6 +196,7 @@ func (c *Coordinator) tick() {
 	c.timer.Lock()
 	c.timer.next = time.Time{}
 	c.timer.Unlock()
+	c.unloadLost()
 	c.loadAll()
 	expiration := time.Duration(c.cfg.Broker().TransactionalIDExpirationMs) * time.Millisecond
 	for _, e := range c.entries() {

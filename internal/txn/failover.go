@@ -1,5 +1,7 @@
 package txn
 
+import "maps"
+
 // Coordinator failover: the transactional ids of a __transaction_state
 // partition live here only while this broker leads it, in one leader
 // epoch. Each lookup calls ensureLoaded, which unloads a partition loaded
@@ -48,4 +50,27 @@ func (c *Coordinator) unload(part int32, epoch int32) {
 		e.mu.Unlock()
 	}
 	c.log.Info("unloaded transaction state partition", "partition", part, "leader_epoch", epoch, "transactional_ids", len(gone))
+}
+
+// LeadershipChanged tells the coordinator that partition leadership may
+// have changed (a new metadata image was applied): its goroutine unloads
+// the partitions this broker no longer leads, or leads in a newer epoch,
+// without waiting for a request. It never blocks.
+func (c *Coordinator) LeadershipChanged() {
+	select {
+	case c.resync <- struct{}{}:
+	default:
+	}
+}
+
+// unloadLost unloads every loaded partition whose leadership changed.
+func (c *Coordinator) unloadLost() {
+	c.mu.Lock()
+	loaded := maps.Clone(c.mu.loaded)
+	c.mu.Unlock()
+	for part, epoch := range loaded {
+		if p, err := c.hosted(part); err != nil || p.LeaderEpoch() != epoch {
+			c.unload(part, epoch)
+		}
+	}
 }
