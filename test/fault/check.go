@@ -123,6 +123,7 @@ type Report struct {
 	Acked          int
 	ReadBack       int
 	TailRead       int // offsets read by the consumer tailing during the faults
+	ReplicaOffsets int // (replica, offset) pairs compared below the HW
 	Lost           int // acknowledged, not read back
 	Moved          int // acknowledged at an offset that holds another value
 	Duplicates     int // a value at more than one offset
@@ -155,7 +156,8 @@ func Check(r *Report, res Results, read map[TP]map[int64]string, replicas map[TP
 		r.detail("produce error (not an anomaly: never acknowledged): %s", e)
 	}
 	for _, b := range res.HWBack {
-		r.detail("high watermark of %s went back from %d to %d at %s", b.TP, b.From, b.To, b.At.Format("15:04:05.000"))
+		r.detail("high watermark of %s went back from %d (leader epoch %d) to %d (leader epoch %d) at %s",
+			b.TP, b.From, b.FromEpoch, b.To, b.ToEpoch, b.At.Format("15:04:05.000"))
 	}
 	where := map[string][]Ack{}
 	for tp, offs := range read {
@@ -202,6 +204,7 @@ func checkReplicas(r *Report, read map[TP]map[int64]string, replicas map[TP]map[
 	for tp, nodes := range replicas {
 		for node, log := range nodes {
 			for off := int64(0); off < hw[tp]; off++ {
+				r.ReplicaOffsets++
 				want, wok := read[tp][off]
 				got, gok := log[off]
 				switch {
@@ -236,6 +239,7 @@ func (r *Report) Print(w io.Writer) {
 	}{
 		{"records sent", r.Sent}, {"produce errors (not acknowledged)", r.Failed},
 		{"acknowledged", int64(r.Acked)}, {"read back", int64(r.ReadBack)}, {"read during the faults", int64(r.TailRead)},
+		{"replica offsets compared (segment files)", int64(r.ReplicaOffsets)},
 		{"high watermark polls", int64(r.HWPolls)},
 		{"ANOMALY acknowledged lost", int64(r.Lost)},
 		{"ANOMALY acknowledged offset holds another value", int64(r.Moved)},

@@ -54,7 +54,7 @@ func TestCheckCounts(t *testing.T) {
 			return r
 		}, func(r *Report) int { return r.ReplicaDiffers }},
 		{"hw back", func(r Results, _ map[TP]map[int64]string, _ map[TP]map[int]map[int64]string) Results {
-			r.HWBack = []HWRegression{{a0, 5, 3, time.Now()}}
+			r.HWBack = []HWRegression{{a0, 5, 3, 1, 2, time.Now()}}
 			return r
 		}, func(r *Report) int { return r.HWBack }},
 	} {

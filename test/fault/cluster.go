@@ -132,6 +132,9 @@ func (c *Cluster) Start(n *Node) error {
 	for _, p := range c.props {
 		args = append(args, "--override", p)
 	}
+	if err := errors.Join(n.KafkaPx.Up(), n.CtlPx.Up()); err != nil {
+		return err
+	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -146,6 +149,10 @@ func (c *Cluster) Start(n *Node) error {
 		c.mu.Lock()
 		delete(c.mu.pids, cmd.Process.Pid)
 		c.mu.Unlock()
+		// Closing the listener of a dead node's proxy cannot fail in a
+		// way that matters here; a failed Up reports itself at Start.
+		_ = n.KafkaPx.Down()
+		_ = n.CtlPx.Down()
 		close(exited)
 	}(n.exited)
 	return nil

@@ -103,7 +103,9 @@ func runHarness(t *testing.T, seed uint64, dur time.Duration) *Report {
 	}
 	s := &Schedule{C: c, Topics: topics, Rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		Hold: [2]time.Duration{500 * time.Millisecond, 6 * time.Second}, Overlap: *faultOverlap, Quiet: [2]time.Duration{time.Second, 3 * time.Second},
-		Recover: 60 * time.Second, Logf: t.Logf}
+		Recover: 60 * time.Second, Logf: func(format string, args ...any) {
+			t.Logf("%s "+format, append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+		}}
 	rep.Faults, err = s.Run(ctx, time.Now().Add(dur))
 	if err != nil {
 		t.Errorf("fault schedule: %v", err)

@@ -19,9 +19,12 @@ type SourceFunc func(remote *net.TCPAddr) int
 
 // Proxy forwards TCP connections from its listener to target. Connections
 // opened by blocked nodes are refused (accepted and closed at once) and,
-// when a node becomes blocked, its open connections are closed.
+// when a node becomes blocked, its open connections are closed. While the
+// target process is down (Down), the proxy does not listen, so clients
+// get "connection refused" as from a dead node rather than a connection
+// closed at once.
 type Proxy struct {
-	ln     net.Listener
+	addr   string
 	target string
 	source SourceFunc
 	wg     sync.WaitGroup
@@ -31,6 +34,7 @@ type Proxy struct {
 		blocked map[int]bool
 		conns   map[*proxied]struct{}
 		closed  bool
+		ln      net.Listener // nil while Down
 	}
 }
 
@@ -55,16 +59,51 @@ func NewProxy(target string, source SourceFunc) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy listen: %w", err)
 	}
-	p := &Proxy{ln: ln, target: target, source: source}
+	p := &Proxy{addr: ln.Addr().String(), target: target, source: source}
 	p.mu.blocked = map[int]bool{}
 	p.mu.conns = map[*proxied]struct{}{}
+	p.mu.ln = ln
 	p.wg.Add(1)
-	go p.acceptLoop()
+	go p.acceptLoop(ln)
 	return p, nil
 }
 
 // Addr is the address peers dial.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.addr }
+
+// Down stops listening (the target process is gone) and closes the
+// proxied connections.
+func (p *Proxy) Down() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.mu.conns {
+		c.close()
+	}
+	clear(p.mu.conns)
+	if p.mu.ln == nil {
+		return nil
+	}
+	err := p.mu.ln.Close()
+	p.mu.ln = nil
+	return err
+}
+
+// Up listens again on the same address (the target is starting).
+func (p *Proxy) Up() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.ln != nil || p.mu.closed {
+		return nil
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return fmt.Errorf("proxy listen again on %s: %w", p.addr, err)
+	}
+	p.mu.ln = ln
+	p.wg.Add(1)
+	go p.acceptLoop(ln)
+	return nil
+}
 
 // Block refuses connections from the given nodes and closes theirs.
 func (p *Proxy) Block(nodes ...int) {
@@ -97,16 +136,20 @@ func (p *Proxy) Close() error {
 		c.close()
 	}
 	clear(p.mu.conns)
+	var err error
+	if p.mu.ln != nil {
+		err = p.mu.ln.Close()
+		p.mu.ln = nil
+	}
 	p.mu.Unlock()
-	err := p.ln.Close()
 	p.wg.Wait()
 	return err
 }
 
-func (p *Proxy) acceptLoop() {
+func (p *Proxy) acceptLoop(ln net.Listener) {
 	defer p.wg.Done()
 	for {
-		down, err := p.ln.Accept()
+		down, err := ln.Accept()
 		if err != nil {
 			return // closed
 		}

@@ -29,8 +29,9 @@ type Ack struct {
 // HWRegression is a high watermark that a poller saw go down.
 type HWRegression struct {
 	TP
-	From, To int64
-	At       time.Time
+	From, To           int64
+	FromEpoch, ToEpoch int32 // leader epochs of the two answers
+	At                 time.Time
 }
 
 // Workload is acks=all idempotent producers writing unique values, and a
@@ -53,6 +54,7 @@ type Workload struct {
 		acked   map[string]Ack // value → where it was acknowledged
 		reacked int            // a value acknowledged twice (at different places counts as a duplicate)
 		hw      map[TP]int64
+		hwEpoch map[TP]int32
 		hwBack  []HWRegression
 		polls   int
 		seen    map[TP]map[int64]string // what the tailing consumer read
@@ -69,6 +71,7 @@ func StartWorkload(bootstrap []string, topics []string, producers, rate int) (*W
 	w := &Workload{topics: topics, cancel: cancel, stopPoll: stopPoll}
 	w.mu.acked = map[string]Ack{}
 	w.mu.hw = map[TP]int64{}
+	w.mu.hwEpoch = map[TP]int32{}
 	w.mu.seen = map[TP]map[int64]string{}
 	for i := range producers {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap...),
@@ -196,10 +199,11 @@ func (w *Workload) observeHW(offs kadm.ListedOffsets) {
 		}
 		tp := TP{o.Topic, o.Partition}
 		if prev, ok := w.mu.hw[tp]; ok && o.Offset < prev {
-			w.mu.hwBack = append(w.mu.hwBack, HWRegression{tp, prev, o.Offset, time.Now()})
+			w.mu.hwBack = append(w.mu.hwBack, HWRegression{tp, prev, o.Offset, w.mu.hwEpoch[tp], o.LeaderEpoch, time.Now()})
 			return // keep the maximum seen
 		}
 		w.mu.hw[tp] = o.Offset
+		w.mu.hwEpoch[tp] = o.LeaderEpoch
 	})
 }
 
