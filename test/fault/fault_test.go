@@ -22,6 +22,7 @@ var (
 	faultRate     = flag.Int("fault.rate", 1000, "records per second per producer (two producers)")
 	faultDir      = flag.String("fault.dir", "", "keep the nodes' data and logs in this directory (default: a temporary one, removed)")
 	faultOverlap  = flag.Float64("fault.overlap", 0.25, "probability that a step adds a second fault on another node halfway through the hold")
+	faultHWPoll   = flag.Duration("fault.hwpoll", 100*time.Millisecond, "interval of the high-watermark poller (ListOffsets)")
 	faultSeed     = flag.Uint64("fault.seed", 0, "seed of the fault schedule (0: derived from the clock, printed)")
 )
 
@@ -97,7 +98,7 @@ func runHarness(t *testing.T, seed uint64, dur time.Duration) *Report {
 	})
 	createTopics(ctx, t, c)
 	rep := &Report{Seed: int64(seed)}
-	w, err := StartWorkload(c.Bootstrap(), topics, 2, *faultRate)
+	w, err := StartWorkload(c.Bootstrap(), topics, 2, *faultRate, *faultHWPoll)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,8 @@ type Workload struct {
 
 	sent, failed atomic.Int64
 
+	hwPoll time.Duration // the high-watermark poller's interval
+
 	mu struct {
 		sync.Mutex
 		acked   map[string]Ack // value → where it was acknowledged
@@ -64,11 +66,12 @@ type Workload struct {
 }
 
 // StartWorkload starts producers writing to topics, each about rate
-// records per second (at least 100), and the HW poller.
-func StartWorkload(bootstrap []string, topics []string, producers, rate int) (*Workload, error) {
+// records per second (at least 100), the tailing consumer, and the HW
+// poller calling ListOffsets every hwPoll.
+func StartWorkload(bootstrap []string, topics []string, producers, rate int, hwPoll time.Duration) (*Workload, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pctx, stopPoll := context.WithCancel(context.Background())
-	w := &Workload{topics: topics, cancel: cancel, stopPoll: stopPoll}
+	w := &Workload{topics: topics, cancel: cancel, stopPoll: stopPoll, hwPoll: hwPoll}
 	w.mu.acked = map[string]Ack{}
 	w.mu.hw = map[TP]int64{}
 	w.mu.hwEpoch = map[TP]int32{}
@@ -148,7 +151,7 @@ func (w *Workload) produce(ctx context.Context, id int, cl *kgo.Client, perTick 
 func (w *Workload) pollHW(ctx context.Context) {
 	defer w.pollWG.Done()
 	adm := kadm.NewClient(w.poller)
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(w.hwPoll)
 	defer tick.Stop()
 	for {
 		select {
