@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ var (
 	faultDir      = flag.String("fault.dir", "", "keep the nodes' data and logs in this directory (default: a temporary one, removed)")
 	faultOverlap  = flag.Float64("fault.overlap", 0.25, "probability that a step adds a second fault on another node halfway through the hold")
 	faultHWPoll   = flag.Duration("fault.hwpoll", 100*time.Millisecond, "interval of the high-watermark poller (ListOffsets)")
+	faultKinds    = flag.String("fault.kinds", "", "comma-separated fault kinds to draw from (default: all): kill-partition-leader,kill-controller,pause,isolate,restart")
 	faultSeed     = flag.Uint64("fault.seed", 0, "seed of the fault schedule (0: derived from the clock, printed)")
 )
 
@@ -45,7 +47,13 @@ func TestFault(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	t.Logf("fault harness: seed %d, faults for %v (reproduce with -fault.seed=%d -fault.duration=%v)", seed, dur, seed, dur)
+	repro := fmt.Sprintf("-fault.seed=%d -fault.duration=%v", seed, dur)
+	flag.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "fault.") && f.Name != "fault.seed" && f.Name != "fault.duration" {
+			repro += fmt.Sprintf(" -%s=%s", f.Name, f.Value)
+		}
+	})
+	t.Logf("fault harness: seed %d, faults for %v (reproduce with go test ./test/fault/ -run TestFault -v %s)", seed, dur, repro)
 	start := time.Now()
 	rep := runHarness(t, seed, dur)
 	rep.Duration = time.Since(start)
@@ -107,6 +115,9 @@ func runHarness(t *testing.T, seed uint64, dur time.Duration) *Report {
 		Recover: 60 * time.Second, Logf: func(format string, args ...any) {
 			t.Logf("%s "+format, append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 		}}
+	if s.Kinds, err = ParseKinds(*faultKinds); err != nil {
+		t.Fatal(err)
+	}
 	rep.Faults, err = s.Run(ctx, time.Now().Add(dur))
 	if err != nil {
 		t.Errorf("fault schedule: %v", err)

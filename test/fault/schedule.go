@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,6 +45,7 @@ type Schedule struct {
 	Rng     *rand.Rand
 	Hold    [2]time.Duration // fault duration range
 	Quiet   [2]time.Duration // pause between faults range
+	Kinds   []string         // the first faults drawn from (default: all kinds)
 	Overlap float64          // probability of a second fault on another node during the hold
 	Recover time.Duration    // deadline for the cluster to heal after a fault
 	Logf    func(format string, args ...any)
@@ -69,7 +71,11 @@ func (s *Schedule) Run(ctx context.Context, until time.Time) (map[string]int, er
 // another node halfway through the hold), heals, and waits for the
 // cluster to be in sync again.
 func (s *Schedule) step(ctx context.Context, step int, done map[string]int) error {
-	kind := kinds[s.Rng.IntN(len(kinds))]
+	pool := kinds
+	if len(s.Kinds) > 0 {
+		pool = s.Kinds
+	}
+	kind := pool[s.Rng.IntN(len(pool))]
 	hold, quiet := s.between(s.Hold), s.between(s.Quiet)
 	node := 1 + s.Rng.IntN(len(s.C.Nodes))
 	part := s.Rng.IntN(1 << 20)
@@ -118,6 +124,21 @@ func (s *Schedule) step(ctx context.Context, step int, done map[string]int) erro
 		return fmt.Errorf("step %d (%s node %d) recovery: %w", step, kind, target, err)
 	}
 	return sleep(ctx, quiet)
+}
+
+// ParseKinds checks a comma-separated list of fault kinds.
+func ParseKinds(list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, k := range strings.Split(list, ",") {
+		if !slices.Contains(kinds, k) {
+			return nil, fmt.Errorf("unknown fault kind %q (kinds: %s)", k, strings.Join(kinds, ", "))
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
