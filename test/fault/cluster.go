@@ -137,6 +137,12 @@ func (c *Cluster) Start(n *Node) error {
 	}
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// The broker reads GREGOR_* variables as properties; ours is not one.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GREGOR_FAULT=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start node %d: %w", n.ID, err)
 	}
