@@ -69,6 +69,13 @@ func (h *handlers) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicParti
 		return
 	}
 	sp.LeaderEpoch = p.LeaderEpoch()
+	if p.HighWatermarkPending() {
+		// A new leader whose high watermark is still catching up to
+		// its epoch's start (KIP-207): retriable, never a smaller
+		// end offset than a client saw before.
+		sp.ErrorCode = kerr.OffsetNotAvailable.Code
+		return
+	}
 	o := p.Offsets()
 	switch rp.Timestamp {
 	case listLatest:

@@ -238,3 +238,15 @@ func (m *Manager) ISRWake() chan struct{} {
 	m.isr.once.Do(func() { m.isr.ch = make(chan struct{}, 1) })
 	return m.isr.ch
 }
+
+// HighWatermarkPending reports whether this broker leads the partition in
+// an epoch whose high watermark has not yet reached the epoch's start
+// offset: a new leader's high watermark is the one it had as a follower,
+// one fetch round behind, so answering it could show a consumer the end
+// offset going back. Kafka answers OFFSET_NOT_AVAILABLE then (KIP-207).
+func (p *Partition) HighWatermarkPending() bool {
+	p.rep.mu.Lock()
+	leads, start := p.rep.set && p.rep.leader == p.rep.self, p.rep.epochStart
+	p.rep.mu.Unlock()
+	return leads && p.Offsets().HighWatermark < start
+}
