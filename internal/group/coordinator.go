@@ -263,28 +263,17 @@ func (c *Coordinator) offsetsPartitions(ctx context.Context) (int32, error) {
 		return int32(len(t.Partitions)), nil
 	}
 	b := c.cfg.Broker()
-	rf := b.OffsetsTopicReplicationFactor
-	if live := int16(len(c.cfg.Meta.Image().Brokers)); live < rf {
-		rf = max(live, 1)
-	}
-	t, err := c.cfg.Meta.CreateTopic(ctx, metadata.TopicSpec{
-		Name: OffsetsTopic, NumPartitions: b.OffsetsTopicNumPartitions, ReplicationFactor: rf, Internal: true,
-		// Compaction is not implemented yet: keep every record so no
-		// commit is ever lost.
-		Configs: map[string]string{"retention.ms": "-1", "retention.bytes": "-1"},
-	})
-	if errors.Is(err, metadata.ErrTopicExists) {
-		if t := c.cfg.Meta.Image().Topic(OffsetsTopic); t != nil {
-			return int32(len(t.Partitions)), nil
-		}
-	}
+	t, created, err := c.cfg.Meta.CreateInternalTopic(ctx, OffsetsTopic, b.OffsetsTopicNumPartitions, b.OffsetsTopicReplicationFactor)
 	if err != nil {
-		return 0, fmt.Errorf("create %s: %w", OffsetsTopic, err)
+		return 0, err
+	}
+	if !created {
+		return int32(len(t.Partitions)), nil
 	}
 	if err := c.cfg.Reconcile(); err != nil {
 		return 0, fmt.Errorf("open %s: %w", OffsetsTopic, err)
 	}
-	c.log.Info("created internal topic", "topic", OffsetsTopic, "partitions", len(t.Partitions), "replication_factor", rf)
+	c.log.Info("created internal topic", "topic", OffsetsTopic, "partitions", len(t.Partitions), "replication_factor", len(t.Partitions[0].Replicas))
 	return int32(len(t.Partitions)), nil
 }
 

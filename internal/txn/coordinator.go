@@ -275,27 +275,17 @@ func (c *Coordinator) statePartitions(ctx context.Context, create bool) (int32, 
 		return int32(len(t.Partitions)), nil
 	}
 	b := c.cfg.Broker()
-	rf := b.TransactionStateLogReplicationFactor
-	if live := int16(len(c.cfg.Meta.Image().Brokers)); live < rf {
-		rf = max(live, 1)
-	}
-	t, err := c.cfg.Meta.CreateTopic(ctx, metadata.TopicSpec{
-		Name: StateTopic, NumPartitions: b.TransactionStateLogNumPartitions, ReplicationFactor: rf, Internal: true,
-		// Compaction is not implemented yet: keep every record.
-		Configs: map[string]string{"retention.ms": "-1", "retention.bytes": "-1"},
-	})
-	if errors.Is(err, metadata.ErrTopicExists) {
-		if t := c.cfg.Meta.Image().Topic(StateTopic); t != nil {
-			return int32(len(t.Partitions)), nil
-		}
-	}
+	t, created, err := c.cfg.Meta.CreateInternalTopic(ctx, StateTopic, b.TransactionStateLogNumPartitions, b.TransactionStateLogReplicationFactor)
 	if err != nil {
-		return 0, fmt.Errorf("create %s: %w", StateTopic, err)
+		return 0, err
+	}
+	if !created {
+		return int32(len(t.Partitions)), nil
 	}
 	if err := c.cfg.Reconcile(); err != nil {
 		return 0, fmt.Errorf("open %s: %w", StateTopic, err)
 	}
-	c.log.Info("created internal topic", "topic", StateTopic, "partitions", len(t.Partitions), "replication_factor", rf)
+	c.log.Info("created internal topic", "topic", StateTopic, "partitions", len(t.Partitions), "replication_factor", len(t.Partitions[0].Replicas))
 	return int32(len(t.Partitions)), nil
 }
 
