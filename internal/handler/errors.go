@@ -44,6 +44,9 @@ var errorTable = []struct {
 	{metadata.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
 	{metadata.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
 	{metadata.ErrNotLeader, kerr.NotController},
+	{metadata.ErrElectionNotNeeded, kerr.ElectionNotNeeded},
+	{metadata.ErrPreferredLeaderNotAvailable, kerr.PreferredLeaderNotAvailable},
+	{metadata.ErrEligibleLeadersNotAvailable, kerr.EligibleLeadersNotAvailable},
 }
 
 // code maps err to a Kafka error code. An error with no mapping is logged

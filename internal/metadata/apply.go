@@ -32,9 +32,10 @@ type ConfigResource struct {
 
 // result is what a successful apply hands back to the proposer.
 type result struct {
-	topic           *Topic    // create_topic
-	firstProducerID int64     // allocate_producer_ids
-	partition       Partition // alter_partition
+	topic           *Topic           // create_topic
+	firstProducerID int64            // allocate_producer_ids
+	partition       Partition        // alter_partition
+	elections       []ElectionResult // elect_leaders
 }
 
 // apply is the state machine: it returns the image after r, applied as the
@@ -68,6 +69,10 @@ func apply(img *Image, r *record, index uint64) (*Image, result, error) {
 		next, err = applyBrokerState(img, r.ShutdownBroker, shutdown)
 	case typeAlterPartition:
 		next, res.partition, err = applyAlterPartition(img, r.AlterPartition)
+	case typeReassignPartition:
+		next, res.partition, err = applyReassignPartition(img, r.ReassignPartition)
+	case typeElectLeaders:
+		next, res.elections, err = applyElectLeaders(img, r.ElectLeaders)
 	default:
 		err = fmt.Errorf("%w: unknown type %q", ErrInvalidRecord, r.Type)
 	}
@@ -244,7 +249,7 @@ func applyAlterConfigs(img *Image, a *alterConfigsRecord) (*Image, error) {
 		}
 		nt := *t
 		nt.Configs = mergeConfigs(t.Configs, a.Set, a.Replace)
-		return replaceTopic(img, &nt), nil
+		return electUnclean(replaceTopic(img, &nt), []string{a.Name}), nil
 	case BrokerResource:
 		if a.Name != "" {
 			id, err := strconv.ParseInt(a.Name, 10, 32)
@@ -259,7 +264,7 @@ func applyAlterConfigs(img *Image, a *alterConfigsRecord) (*Image, error) {
 		} else {
 			delete(next.BrokerConfigs, a.Name)
 		}
-		return next, nil
+		return electUnclean(next, nil), nil
 	default:
 		return nil, fmt.Errorf("%w: type %d", ErrInvalidConfigResource, a.ResourceType)
 	}

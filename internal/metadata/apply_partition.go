@@ -67,6 +67,7 @@ func applyAlterPartition(img *Image, a *alterPartitionRecord) (*Image, Partition
 	np := p
 	np.ISR = inReplicaOrder(p.Replicas, a.ISR)
 	np.PartitionEpoch++
+	np = completeReassignment(img, np) // reassign.go: finish once every target replica is in sync
 	nt := *t
 	nt.Partitions = slices.Clone(t.Partitions)
 	nt.Partitions[a.Partition] = np
@@ -117,7 +118,10 @@ func electAway(img *Image, id int32, keepLeader bool) *Image {
 			changed[name] = &nt
 		}
 	}
-	return replaceTopics(img, changed)
+	if len(changed) == 0 {
+		return img
+	}
+	return electUnclean(replaceTopics(img, changed), slices.Sorted(maps.Keys(changed)))
 }
 
 func moveAway(img *Image, p Partition, id int32, keepLeader bool) (Partition, bool) {
@@ -172,7 +176,7 @@ func electReturning(img *Image, id int32) *Image {
 			changed[name] = &nt
 		}
 	}
-	return replaceTopics(img, changed)
+	return electUnclean(replaceTopics(img, changed), nil)
 }
 
 // replaceTopics returns img with the topics of changed swapped in.

@@ -86,6 +86,11 @@ type Partition struct {
 	Leader         int32   `json:"leader"`
 	LeaderEpoch    int32   `json:"leader_epoch"`
 	PartitionEpoch int32   `json:"partition_epoch"`
+	// AddingReplicas and RemovingReplicas are set while the partition is
+	// being reassigned (reassign.go): Replicas then holds the target
+	// replicas followed by the removing ones.
+	AddingReplicas   []int32 `json:"adding_replicas,omitempty"`
+	RemovingReplicas []int32 `json:"removing_replicas,omitempty"`
 }
 
 // emptyImage returns the image of a quorum that has applied nothing.

@@ -22,6 +22,7 @@ const (
 	typeUnfenceBroker       = "unfence_broker"
 	typeShutdownBroker      = "shutdown_broker"
 	typeAlterPartition      = "alter_partition"
+	typeElectLeaders        = "elect_leaders"
 )
 
 // record is one metadata record: the JSON payload of a normal Raft entry.
@@ -44,6 +45,8 @@ type record struct {
 	UnfenceBroker       *brokerEpochRecord         `json:"unfence_broker,omitempty"`
 	ShutdownBroker      *brokerEpochRecord         `json:"shutdown_broker,omitempty"`
 	AlterPartition      *alterPartitionRecord      `json:"alter_partition,omitempty"`
+	ReassignPartition   *reassignPartitionRecord   `json:"reassign_partition,omitempty"`
+	ElectLeaders        *electLeadersRecord        `json:"elect_leaders,omitempty"`
 }
 
 // brokerEpochRecord names one incarnation of a broker: its id and the
@@ -141,6 +144,10 @@ func decodeRecord(b []byte) (*record, error) {
 		present = r.ShutdownBroker != nil
 	case typeAlterPartition:
 		present = r.AlterPartition != nil
+	case typeReassignPartition:
+		present = r.ReassignPartition != nil
+	case typeElectLeaders:
+		present = r.ElectLeaders != nil
 	default:
 		return nil, fmt.Errorf("%w: unknown type %q", ErrInvalidRecord, r.Type)
 	}
