@@ -47,6 +47,7 @@ var errorTable = []struct {
 	{metadata.ErrElectionNotNeeded, kerr.ElectionNotNeeded},
 	{metadata.ErrPreferredLeaderNotAvailable, kerr.PreferredLeaderNotAvailable},
 	{metadata.ErrEligibleLeadersNotAvailable, kerr.EligibleLeadersNotAvailable},
+	{metadata.ErrNoReassignmentInProgress, kerr.NoReassignmentInProgress},
 }
 
 // code maps err to a Kafka error code. An error with no mapping is logged

@@ -154,11 +154,19 @@ func (m *Manager) openLocked(tp TopicPartition, id [16]byte, epoch int32, cfg co
 	return p, nil
 }
 
+// deleteLocked closes and deletes a partition this broker no longer
+// hosts (its topic was deleted, or a reassignment removed this replica).
+// Produce requests waiting for acks=all on it learn at once that this
+// broker no longer leads (their clients retry on the new leader).
 func (m *Manager) deleteLocked(tp TopicPartition, p *Partition) {
 	delete(m.mu.parts, tp)
 	p.mu.Lock()
 	p.mu.closed = true
 	p.mu.Unlock()
+	p.rep.mu.Lock()
+	p.rep.set, p.rep.leader = true, metadata.NoLeader
+	p.rep.signalLocked()
+	p.rep.mu.Unlock()
 	if err := p.log.Delete(); err != nil {
 		m.logger.Error("deleting partition log failed", "partition", tp.String(), "err", err)
 		return

@@ -132,6 +132,8 @@ func (p *Partition) ApplyReplication(pm metadata.Partition, self int32, b *confi
 	case pm.Leader != self:
 		r.followers = nil
 		r.leaderHW = -1
+	default:
+		r.syncFollowersLocked(pm.Replicas, now)
 	}
 	r.signalLocked()
 	r.mu.Unlock()
@@ -249,4 +251,24 @@ func (p *Partition) HighWatermarkPending() bool {
 	leads, start := p.rep.set && p.rep.leader == p.rep.self, p.rep.epochStart
 	p.rep.mu.Unlock()
 	return leads && p.Offsets().HighWatermark < start
+}
+
+// syncFollowersLocked makes a continuing leader's follower table match
+// replicas after a reassignment changed them: an added replica starts
+// unknown (it joins the ISR once it catches up), a removed one is
+// forgotten (it is out of the ISR already).
+func (r *replicaState) syncFollowersLocked(replicas []int32, now time.Time) {
+	if r.followers == nil {
+		r.followers = map[int32]*follower{}
+	}
+	for _, id := range replicas {
+		if id != r.self && r.followers[id] == nil {
+			r.followers[id] = &follower{leo: -1, lastCaughtUp: now, lastFetchLeaderLEO: -1}
+		}
+	}
+	for id := range r.followers {
+		if !slices.Contains(replicas, id) {
+			delete(r.followers, id)
+		}
+	}
 }
