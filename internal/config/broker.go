@@ -58,6 +58,7 @@ type Broker struct {
 	MinInsyncReplicas              int32         // min.insync.replicas
 	UncleanLeaderElectionEnable    bool          // unclean.leader.election.enable
 	ReplicaLagTimeMaxMs            int64         // replica.lag.time.max.ms
+	ReplicaSelectorClass           string        // replica.selector.class; "" = leader only
 	CompressionType                string        // compression.type
 	CompressionGzipLevel           int32         // compression.gzip.level
 	CompressionLz4Level            int32         // compression.lz4.level

@@ -183,3 +183,32 @@ func notSupportedTrue(what string) *validator {
 		return nil
 	}}
 }
+
+// The replica selectors replica.selector.class accepts (KIP-392).
+const (
+	// RackAwareReplicaSelector is Kafka's class name of the rack-aware
+	// selector.
+	RackAwareReplicaSelector = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+	// RackAwareAlias is Gregor's short name for it.
+	RackAwareAlias = "rack-aware"
+)
+
+// replicaSelector accepts the rack-aware selector under Kafka's class name
+// or the short alias; Gregor cannot load other (Java) classes.
+func replicaSelector() *validator {
+	return &validator{desc: RackAwareReplicaSelector + " or " + RackAwareAlias, check: func(v any) error {
+		switch s, _ := v.(string); s {
+		case RackAwareReplicaSelector, RackAwareAlias:
+			return nil
+		default:
+			return fmt.Errorf("%w: only the rack-aware selector is built in (%s, or %s); leave it unset to serve consumers from the leader only", ErrNotSupported, RackAwareReplicaSelector, RackAwareAlias)
+		}
+	}}
+}
+
+// RackAwareFetch reports whether replica.selector.class selects the
+// rack-aware replica selector (consumers fetch from a replica in their
+// rack, KIP-392).
+func (b *Broker) RackAwareFetch() bool {
+	return b.ReplicaSelectorClass == RackAwareReplicaSelector || b.ReplicaSelectorClass == RackAwareAlias
+}
