@@ -127,7 +127,11 @@ type ISRChange struct {
 // current one: without followers that have not caught up for
 // replica.lag.time.max.ms, with followers out of the ISR whose log end
 // reached the high watermark (and the start of the leader's epoch).
-func (p *Partition) ISRChange(now time.Time) (ISRChange, bool) {
+// A follower joins only if eligible(id) holds: the caller passes the
+// metadata image's view (a fenced or shutting-down broker can fetch, but
+// the controller refuses it in the ISR, so proposing it would only be
+// rejected again at every fetch). A nil eligible admits every follower.
+func (p *Partition) ISRChange(now time.Time, eligible func(id int32) bool) (ISRChange, bool) {
 	hw := p.Offsets().HighWatermark
 	r := &p.rep
 	r.mu.Lock()
@@ -146,7 +150,7 @@ func (p *Partition) ISRChange(now time.Time) (ISRChange, bool) {
 			if r.lagMax <= 0 || now.Sub(f.lastCaughtUp) <= r.lagMax {
 				isr = append(isr, id)
 			}
-		case f.leo >= 0 && f.leo >= hw && f.leo >= r.epochStart:
+		case f.leo >= 0 && f.leo >= hw && f.leo >= r.epochStart && (eligible == nil || eligible(id)):
 			isr = append(isr, id)
 		}
 	}

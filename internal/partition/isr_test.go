@@ -74,11 +74,11 @@ func TestISRShrinkAndExpand(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if _, ok := p.ISRChange(now); ok {
+	if _, ok := p.ISRChange(now, nil); ok {
 		t.Fatal("ISR change with every follower within replica.lag.time.max.ms")
 	}
 	p.UpdateFollower(2, 4, now.Add(900*time.Millisecond)) // caught up
-	ch, ok := p.ISRChange(now.Add(1500 * time.Millisecond))
+	ch, ok := p.ISRChange(now.Add(1500*time.Millisecond), nil)
 	if !ok || !slices.Equal(ch.ISR, []int32{1, 2}) || ch.Leader != 1 || ch.PartitionEpoch != 0 {
 		t.Fatalf("after 1.5s without follower 3: %+v %v", ch, ok)
 	}
@@ -101,7 +101,10 @@ func TestISRShrinkAndExpand(t *testing.T) {
 	default:
 		t.Fatal("no ISR wake-up for a caught-up follower")
 	}
-	ch, ok = p.ISRChange(now.Add(2 * time.Second))
+	if _, ok := p.ISRChange(now.Add(2*time.Second), func(id int32) bool { return id != 3 }); ok {
+		t.Fatal("ISR change adding follower 3 while the image says it is fenced")
+	}
+	ch, ok = p.ISRChange(now.Add(2*time.Second), nil)
 	if !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3}) || ch.PartitionEpoch != 1 {
 		t.Fatalf("expansion: %+v %v", ch, ok)
 	}

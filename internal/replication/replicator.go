@@ -2,10 +2,12 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -40,6 +42,16 @@ type Replicator struct {
 		fetchers map[int32]*fetcher // by leader id
 		closed   bool
 	}
+	// rejected is the last ISR change the quorum refused, per partition
+	// (owned by the ISR updater goroutine): the same change is not
+	// proposed again for LagMax/2, so a refusal never turns into a loop
+	// of proposals at every fetch.
+	rejected map[string]rejectedISR
+}
+
+type rejectedISR struct {
+	change partition.ISRChange
+	at     time.Time
 }
 
 // New starts the ISR updater; fetchers start with Update.
@@ -56,6 +68,7 @@ func New(cfg Config) *Replicator {
 	r := &Replicator{cfg: cfg}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.mu.fetchers = map[int32]*fetcher{}
+	r.rejected = map[string]rejectedISR{}
 	r.wg.Add(1)
 	go r.isrLoop()
 	return r
@@ -154,33 +167,62 @@ func (r *Replicator) isrLoop() {
 const maxISRProposals = 32
 
 // proposeISRChanges proposes every wanted ISR change, in parallel, and
-// waits for them.
+// waits for them. Only brokers the image shows alive may join an ISR
+// (the controller refuses fenced ones), and a change the quorum refused
+// is not proposed again for LagMax/2.
 func (r *Replicator) proposeISRChanges() {
+	img := r.cfg.Meta.Image()
+	eligible := func(id int32) bool { b := img.Brokers[id]; return b.Alive() && !b.ShutDown }
+	now := time.Now()
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	sem := make(chan struct{}, maxISRProposals)
 	for _, p := range r.cfg.Parts.All() {
-		ch, ok := p.ISRChange(time.Now())
+		ch, ok := p.ISRChange(now, eligible)
 		if !ok {
+			continue
+		}
+		name := fmt.Sprintf("%s-%d", ch.Topic, ch.Partition)
+		if last, ok := r.rejected[name]; ok && sameChange(last.change, ch) && now.Sub(last.at) < r.cfg.LagMax/2 {
 			continue
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r.proposeISR(p, ch)
+			if err := r.proposeISR(p, name, ch); err != nil {
+				mu.Lock()
+				r.rejected[name] = rejectedISR{change: ch, at: now}
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
+	for name, last := range r.rejected {
+		if now.Sub(last.at) >= r.cfg.LagMax/2 {
+			delete(r.rejected, name)
+		}
+	}
 }
 
-func (r *Replicator) proposeISR(p *partition.Partition, ch partition.ISRChange) {
+func sameChange(a, b partition.ISRChange) bool {
+	return a.LeaderEpoch == b.LeaderEpoch && a.PartitionEpoch == b.PartitionEpoch && slices.Equal(a.ISR, b.ISR)
+}
+
+// proposeISR proposes one ISR change and installs it once committed. It
+// returns the error of a change the quorum refused (a timeout is not a
+// refusal: the next round proposes it again).
+func (r *Replicator) proposeISR(p *partition.Partition, name string, ch partition.ISRChange) error {
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	defer cancel()
-	name := fmt.Sprintf("%s-%d", ch.Topic, ch.Partition)
 	pm, err := r.cfg.Meta.AlterPartition(ctx, ch.Topic, ch.Partition, ch.Leader, ch.LeaderEpoch, ch.PartitionEpoch, ch.ISR)
 	if err != nil {
 		r.cfg.Logger.Warn("ISR change not committed", "partition", name, "isr", ch.ISR, "err", err)
-		return
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
 	}
 	r.cfg.Logger.Info("ISR changed", "partition", name, "isr", pm.ISR, "partition_epoch", pm.PartitionEpoch)
 	p.ApplyReplication(pm, r.cfg.NodeID, nil, r.cfg.Parts.ISRWake(), time.Now())
+	return nil
 }
