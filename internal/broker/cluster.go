@@ -120,6 +120,10 @@ func (b *Broker) startQuorum(plan *quorumPlan) error {
 		})
 		mc.Transport, mc.Voters = b.quorum, plan.voters
 		mc.SessionTimeout = time.Duration(b.static.BrokerSessionTimeoutMs) * time.Millisecond
+		mc.Balancing = metadata.Balancing{AutoRebalance: b.static.AutoLeaderRebalanceEnable,
+			ImbalancePercentage: int(b.static.LeaderImbalancePerBrokerPercentage),
+			CheckInterval:       time.Duration(b.static.LeaderImbalanceCheckIntervalSeconds) * time.Second,
+			UncleanDefault:      b.static.UncleanLeaderElectionEnable}
 	}
 	var err error
 	if b.meta, err = metadata.Start(mc); err != nil {

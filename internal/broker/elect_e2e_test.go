@@ -2,13 +2,18 @@ package broker_test
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/gregor-streaming/gregor/internal/broker"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 )
 
@@ -88,5 +93,168 @@ func TestElectPreferredLeader(t *testing.T) {
 	unknown.Add(topic, 5)
 	if res, err = adm.ElectLeaders(ctxT(t), kadm.ElectPreferredReplica, unknown); err != nil || !errors.Is(res[topic][5].Err, kerr.UnknownTopicOrPartition) {
 		t.Fatalf("unknown partition: %v %v", res, err)
+	}
+}
+
+// startReplClusterWith is startReplCluster with extra properties on
+// every node.
+func startReplClusterWith(t *testing.T, n int, extra map[string]string) *replCluster {
+	t.Helper()
+	ctl := freeAddrs(t, n)
+	var voters []string
+	for i, a := range ctl {
+		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
+	}
+	c := &replCluster{t: t, dirs: map[int32]string{}, props: map[int32]map[string]string{}, nodes: map[int32]*broker.Broker{}}
+	for i := range n {
+		id := int32(i + 1)
+		c.dirs[id] = t.TempDir()
+		c.props[id] = map[string]string{
+			"node.id":                      fmt.Sprint(id),
+			"controller.quorum.voters":     strings.Join(voters, ","),
+			"broker.heartbeat.interval.ms": "100",
+			"broker.session.timeout.ms":    "1500",
+		}
+		maps.Copy(c.props[id], extra)
+		c.start(id)
+	}
+	waitUntil(t, "every broker live on every node", func() bool {
+		for _, b := range c.nodes {
+			if len(b.Meta().Image().LiveBrokerIDs()) != n {
+				return false
+			}
+		}
+		return true
+	})
+	return c
+}
+
+// TestAutoLeaderRebalance: with auto.leader.rebalance.enable and a
+// 1-second check interval, leadership goes back to the preferred replica
+// once it has rejoined the ISR, without any request.
+func TestAutoLeaderRebalance(t *testing.T) {
+	c := startReplClusterWith(t, 3, map[string]string{"leader.imbalance.check.interval.seconds": "1"})
+	const topic = "rebalanced"
+	adm := kadm.NewClient(newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...)))
+	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, nil, topic); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	var pm metadata.Partition
+	waitUntil(t, "the topic on every node", func() bool {
+		var ok bool
+		pm, ok = c.state(topic, 0)
+		return ok
+	})
+	pref := pm.Replicas[0]
+	c.stop(pref)
+	var moved metadata.Partition
+	waitUntil(t, "leadership off the preferred replica", func() bool {
+		s, ok := c.state(topic, 0)
+		moved = s
+		return ok && s.Leader != pref && s.Leader != metadata.NoLeader
+	})
+	c.start(pref)
+	waitUntil(t, "the preferred replica leading again", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && s.Leader == pref && s.LeaderEpoch > moved.LeaderEpoch && len(s.ISR) == 3
+	})
+	prod := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSeq(t, prod, topic, 0, 10)
+}
+
+// TestUncleanElection: two RF=2 topics on brokers 1 and 2. Broker 2 stops
+// (it leaves the ISRs), records are written to broker 1 alone, broker 1
+// stops: both partitions are leaderless with ISR [1]. Broker 2 returns,
+// out of sync: with unclean election off nothing is elected. An unclean
+// ElectLeaders elects it for the first topic, turning
+// unclean.leader.election.enable on elects it for the second, and
+// producing works again on both. Five brokers keep the quorum with two
+// down.
+func TestUncleanElection(t *testing.T) {
+	c := startReplCluster(t, 5)
+	topics := []string{"unclean-request", "unclean-config"}
+	cl := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...))
+	adm := kadm.NewClient(cl)
+	for _, topic := range topics {
+		createOnReplicas(t, cl, topic, []int32{1, 2})
+	}
+	waitUntil(t, "the topics on every node", func() bool {
+		for _, topic := range topics {
+			if s, ok := c.state(topic, 0); !ok || len(s.ISR) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	c.stop(2)
+	waitUntil(t, "broker 2 out of the ISRs", func() bool {
+		for _, topic := range topics {
+			if s, ok := c.state(topic, 0); !ok || !slices.Equal(s.ISR, []int32{1}) {
+				return false
+			}
+		}
+		return true
+	})
+	prod := newClient(t, c.nodes[3].Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	for _, topic := range topics {
+		produceSeq(t, prod, topic, 0, 10)
+	}
+	c.stop(1)
+	c.start(2)
+	waitUntil(t, "broker 2 registered and alive, the partitions leaderless", func() bool {
+		img := c.nodes[3].Meta().Image()
+		if !img.Brokers[2].Alive() || img.Brokers[1].Alive() {
+			return false
+		}
+		_, ok := c.state(topics[0], 0)
+		return ok
+	})
+	for _, topic := range topics {
+		if s, _ := c.state(topic, 0); s.Leader != metadata.NoLeader || !slices.Equal(s.ISR, []int32{1}) {
+			t.Fatalf("%s with unclean election off: %+v", topic, s)
+		}
+	}
+
+	set := kadm.TopicsSet{}
+	set.Add(topics[0], 0)
+	res, err := adm.ElectLeaders(ctxT(t), kadm.ElectLiveReplica, set)
+	if err != nil || res[topics[0]][0].Err != nil {
+		t.Fatalf("unclean election: %v %+v", err, res)
+	}
+	on := "true"
+	if _, err := adm.AlterTopicConfigs(ctxT(t), []kadm.AlterConfig{{Name: "unclean.leader.election.enable", Value: &on}}, topics[1]); err != nil {
+		t.Fatalf("alter config: %v", err)
+	}
+	for _, topic := range topics {
+		waitUntil(t, topic+" led by broker 2", func() bool {
+			s, ok := c.state(topic, 0)
+			return ok && s.Leader == 2 && slices.Equal(s.ISR, []int32{2})
+		})
+		produceSeq(t, prod, topic, 10, 20)
+	}
+	res, err = adm.ElectLeaders(ctxT(t), kadm.ElectLiveReplica, set)
+	if err != nil || !errors.Is(res[topics[0]][0].Err, kerr.ElectionNotNeeded) {
+		t.Fatalf("repeated unclean election: %v %+v", err, res)
+	}
+}
+
+// createOnReplicas creates a one-partition topic with an explicit replica
+// assignment.
+func createOnReplicas(t *testing.T, cl *kgo.Client, topic string, replicas []int32) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
+	ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+	ra.Partition, ra.Replicas = 0, replicas
+	rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10000
+	resp, err := req.RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		t.Fatalf("create %s: %v", topic, err)
 	}
 }

@@ -26,6 +26,11 @@ type Broker struct {
 	AdvertisedListeners       []string // advertised.listeners, defaulted from listeners
 	LogDirs                   []string // log.dirs, else log.dir, else the default data dir
 
+	// Leader balancing by the active controller.
+	AutoLeaderRebalanceEnable           bool  // auto.leader.rebalance.enable
+	LeaderImbalancePerBrokerPercentage  int32 // leader.imbalance.per.broker.percentage
+	LeaderImbalanceCheckIntervalSeconds int64 // leader.imbalance.check.interval.seconds
+
 	NumPartitions            int32 // num.partitions
 	DefaultReplicationFactor int32 // default.replication.factor
 	AutoCreateTopicsEnable   bool  // auto.create.topics.enable

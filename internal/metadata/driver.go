@@ -30,6 +30,7 @@ type driver struct {
 	ticks                           uint64
 	heard                           map[uint64]time.Time // last message from each peer
 	live                            *liveness            // broker sessions, on the leader
+	bal                             *balancer            // leader balancing, on the leader (rebalance.go)
 	// done holds the outcomes of proposals applied but not yet
 	// published: callers hear back only once Image shows their change.
 	done []delivery
@@ -122,6 +123,7 @@ func (d *driver) tick(now time.Time) {
 	d.rn.Tick()
 	if d.n.leader.Load() {
 		d.checkSessions(now)
+		d.checkBalance(now)
 	}
 	if d.ticks%electionTicks == 0 {
 		d.sweepAbandoned()

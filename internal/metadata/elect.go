@@ -126,6 +126,9 @@ func electOne(img *Image, p Partition, typ ElectionType) (Partition, error) {
 	np.ISR = slices.Clone(p.ISR)
 	switch typ {
 	case PreferredElection:
+		if len(p.Replicas) == 0 {
+			return p, fmt.Errorf("%w: no replicas", ErrPreferredLeaderNotAvailable)
+		}
 		pref := p.Replicas[0]
 		if p.Leader == pref {
 			return p, fmt.Errorf("%w: broker %d already leads", ErrElectionNotNeeded, pref)

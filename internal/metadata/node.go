@@ -43,6 +43,9 @@ type Config struct {
 	// not seen for this long. Zero disables fencing (a quorum of one,
 	// whose only broker is the controller itself).
 	SessionTimeout time.Duration
+	// Balancing: the active controller's preferred-leader balancing and
+	// static unclean default (rebalance.go); the zero value does neither.
+	Balancing Balancing
 }
 
 const (
