@@ -25,6 +25,9 @@ type batchSpec struct {
 	epoch     int16
 	seq       int32
 	valueSize int
+	// tsDeltas, if set, are the records' timestamp deltas from ts (the
+	// batch's max timestamp is then ts + the largest delta).
+	tsDeltas []int64
 }
 
 func plain(records int, ts int64) batchSpec {
@@ -39,10 +42,16 @@ func idem(pid int64, epoch int16, seq int32, records int) batchSpec {
 func makeBatch(t testing.TB, b batchSpec) []byte {
 	t.Helper()
 	var recs []byte
+	maxTs := b.ts
 	for i := 0; i < b.records; i++ {
+		var delta int64
+		if i < len(b.tsDeltas) {
+			delta = b.tsDeltas[i]
+			maxTs = max(maxTs, b.ts+delta)
+		}
 		var body []byte
 		body = append(body, 0)                     // attributes
-		body = binary.AppendVarint(body, 0)        // timestamp delta
+		body = binary.AppendVarint(body, delta)    // timestamp delta
 		body = binary.AppendVarint(body, int64(i)) // offset delta
 		body = binary.AppendVarint(body, -1)       // key: null
 		body = binary.AppendVarint(body, int64(b.valueSize))
@@ -58,7 +67,7 @@ func makeBatch(t testing.TB, b batchSpec) []byte {
 	out[16] = 2
 	be.PutUint32(out[23:], uint32(b.records-1))
 	be.PutUint64(out[27:], uint64(b.ts))
-	be.PutUint64(out[35:], uint64(b.ts))
+	be.PutUint64(out[35:], uint64(maxTs))
 	be.PutUint64(out[43:], uint64(b.pid))
 	be.PutUint16(out[51:], uint16(b.epoch))
 	be.PutUint32(out[53:], uint32(b.seq))

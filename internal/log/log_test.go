@@ -181,6 +181,12 @@ func TestMaxTimestampNonMonotonic(t *testing.T) {
 	if off, ts, ok := offsetForTimestamp(t, l, 250); !ok || off != 2 || ts != 500 {
 		t.Fatalf("OffsetForTimestamp(250) = %d, %d, %v", off, ts, ok)
 	}
+	// Inside a batch the largest timestamp may be on any record: the
+	// answer is that record's offset (KIP-734), not the batch's.
+	appendT(t, l, batchSpec{records: 4, ts: 400, pid: -1, epoch: -1, seq: -1, valueSize: 10, tsDeltas: []int64{0, 200, 300, 300}})
+	if off, ts := maxTimestamp(t, l); off != 10 || ts != 700 {
+		t.Fatalf("MaxTimestamp with the max on the third record of batch 8-11 = %d, %d, want 10, 700", off, ts)
+	}
 }
 
 func TestLogAppendTime(t *testing.T) {

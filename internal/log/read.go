@@ -229,11 +229,12 @@ func (v segView) firstAtOrAfter(ts, start int64) (record.Header, int64, bool, er
 	return record.Header{}, 0, false, nil
 }
 
-// MaxTimestamp returns the base offset of the batch holding the largest
-// timestamp in the log, and that timestamp (-1, -1 if the log is empty).
-// KIP-734 asks for the record's offset; records are not decompressed, so
-// this is the offset of the batch that holds it (a consumer seeking there
-// receives that record).
+// MaxTimestamp returns the offset of the first record holding the
+// largest timestamp in the log, and that timestamp (-1, -1 if the log is
+// empty), as KIP-734 asks. The segment's max-timestamp entry names the
+// batch; that one batch is decoded (decompressed if needed) to find the
+// record. If it cannot be decoded, the batch's base offset is returned
+// (and logged).
 func (l *Log) MaxTimestamp() (offset, timestamp int64, err error) {
 	start := l.StartOffset()
 	views, err := l.viewsFrom(start)
@@ -251,12 +252,13 @@ func (l *Log) MaxTimestamp() (offset, timestamp int64, err error) {
 		return -1, -1, nil
 	}
 	v := views[best]
-	h, _, found, err := v.locate(v.maxTsL)
+	h, pos, found, err := v.locate(v.maxTsL)
 	if err != nil {
 		return -1, -1, fmt.Errorf("max timestamp lookup in segment %d: %w", v.s.base, err)
 	}
 	if !found {
 		return -1, -1, fmt.Errorf("%w: max timestamp offset %d not found in segment %d", record.ErrCorrupt, v.maxTsL, v.s.base)
 	}
-	return max(h.BaseOffset, start), v.maxTs, nil
+	offset, _, _ = l.recordAtOrAfter(v, h, pos, v.maxTs, start)
+	return offset, v.maxTs, nil
 }
