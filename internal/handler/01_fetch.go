@@ -24,6 +24,10 @@ package handler
 //
 // A fetch that finds fewer than min_bytes waits up to max_wait_ms, woken by
 // the partitions' high-watermark notifications (never by polling).
+//
+// From v11, with replica.selector.class set, the leader may send a
+// consumer to a follower in its rack, and followers serve consumer reads
+// up to their high watermark (01_fetch_follower.go, KIP-392).
 
 import (
 	"bytes"
@@ -167,10 +171,11 @@ type fetchState struct {
 	req   *kmsg.FetchRequest
 	parts [][]*partition.Partition // per request topic and partition; nil if not served
 	codes [][]int16                // error for unserved partitions
+	fr    followerReads            // KIP-392 (01_fetch_follower.go)
 }
 
 func (h *handlers) newFetchState(r *Request, req *kmsg.FetchRequest) *fetchState {
-	f := &fetchState{h: h, r: r, req: req}
+	f := &fetchState{h: h, r: r, req: req, fr: h.followerReadsFor(r, req)}
 	img := h.image()
 	for _, rt := range req.Topics {
 		name := rt.Topic
@@ -232,7 +237,8 @@ func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, t
 			waitOn = append(waitOn, p.Changed())
 			n := f.readPartition(p, rp, &sp, maxBytes-total, total == 0)
 			total += n
-			if sp.ErrorCode != 0 {
+			// A preferred read replica answers at once, as an error does.
+			if sp.ErrorCode != 0 || sp.PreferredReadReplica >= 0 {
 				errored = true
 			}
 			st.Partitions = append(st.Partitions, sp)
@@ -247,9 +253,16 @@ func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, t
 func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, limit int, first bool) int {
 	o := p.Offsets()
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.LastStable, o.LogStart
-	if err := p.CheckLeaderEpoch(rp.CurrentLeaderEpoch); err != nil {
+	asFollower, err := f.checkReadEpoch(p, rp.CurrentLeaderEpoch)
+	if err != nil {
 		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.NotLeaderForPartition)
 		return 0
+	}
+	if !asFollower {
+		if id := f.preferredReplica(p, rp.FetchOffset); id >= 0 {
+			sp.PreferredReadReplica = id // and no records (KIP-392)
+			return 0
+		}
 	}
 	if int(rp.PartitionMaxBytes) < limit {
 		limit = int(rp.PartitionMaxBytes)
@@ -263,6 +276,10 @@ func (f *fetchState) readPartition(p *partition.Partition, rp kmsg.FetchRequestT
 	b, o, aborted, err := f.read(p, rp.FetchOffset, limit)
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = o.HighWatermark, o.LastStable, o.LogStart
 	if err != nil {
+		if c, ok := followerReadCode(err, rp.FetchOffset, o); ok && asFollower {
+			sp.ErrorCode = c
+			return 0
+		}
 		sp.ErrorCode = code(f.h.log, "Fetch", err, kerr.KafkaStorageError)
 		return 0
 	}

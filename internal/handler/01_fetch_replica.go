@@ -107,6 +107,9 @@ func (f *replicaFetch) resolve(r *Request) {
 				cs[i] = code(f.h.log, "Fetch", err, kerr.NotLeaderForPartition)
 				continue
 			}
+			if r.Version >= 5 {
+				p.NoteFollowerLogStart(f.id, rp.LogStartOffset) // KIP-392's read replicas
+			}
 			ps[i] = p
 		}
 		f.parts, f.codes, f.div = append(f.parts, ps), append(f.codes, cs), append(f.div, ds)

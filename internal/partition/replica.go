@@ -64,6 +64,7 @@ type follower struct {
 	lastCaughtUp       time.Time
 	lastFetch          time.Time
 	lastFetchLeaderLEO int64
+	logStart           int64 // as the follower reported it (Fetch v5+); 0 until then
 }
 
 // Replication is a snapshot of a partition's replication state.
@@ -271,4 +272,74 @@ func (r *replicaState) syncFollowersLocked(replicas []int32, now time.Time) {
 			delete(r.followers, id)
 		}
 	}
+}
+
+// NoteFollowerLogStart records, on the leader, the log start offset a
+// follower sent with its fetch (its retention and DeleteRecords act on
+// its own log), so that consumers are never sent to a follower that no
+// longer has their offset (ReadReplicas).
+func (p *Partition) NoteFollowerLogStart(id int32, start int64) {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f := r.followers[id]; f != nil && start >= 0 {
+		f.logStart = start
+	}
+}
+
+// ReadReplica is a follower a consumer may be sent to (KIP-392): its id
+// and the log end offset it reported with its last fetch.
+type ReadReplica struct {
+	ID     int32
+	LogEnd int64
+}
+
+// ReadReplicas returns, on the leader, the other ISR members that have
+// fetched in the current leader epoch and hold offset (reported log start
+// <= offset <= reported log end), in replica order; nil on a follower.
+// The caller picks among them (by rack) and checks that they are alive.
+func (p *Partition) ReadReplicas(offset int64) []ReadReplica {
+	r := &p.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.set || r.leader != r.self {
+		return nil
+	}
+	var out []ReadReplica
+	for _, id := range r.replicas {
+		f := r.followers[id]
+		if id == r.self || f == nil || !slices.Contains(r.isr, id) || f.leo < 0 {
+			continue
+		}
+		if f.logStart <= offset && offset <= f.leo {
+			out = append(out, ReadReplica{ID: id, LogEnd: f.leo})
+		}
+	}
+	return out
+}
+
+// CheckFollowerRead validates a consumer fetch served by this replica as
+// a follower (KIP-392): ErrNotLeader unless this broker is a follower
+// replica of the partition (then the client asks the leader again), and
+// the client's current leader epoch as CheckLeaderEpoch checks it, against
+// the epoch this follower follows. A follower serves reads below its high
+// watermark only: the leader's, as of its last fetch, capped by its own
+// durable log (FollowerAppended).
+func (p *Partition) CheckFollowerRead(epoch int32) error {
+	r := &p.rep
+	r.mu.Lock()
+	follows := r.set && r.leader != r.self && slices.Contains(r.replicas, r.self)
+	cur := r.leaderEpoch
+	r.mu.Unlock()
+	switch {
+	case !follows:
+		return ErrNotLeader
+	case epoch < 0:
+		return nil
+	case epoch < cur:
+		return ErrFencedLeaderEpoch
+	case epoch > cur:
+		return ErrUnknownLeaderEpoch
+	}
+	return nil
 }
