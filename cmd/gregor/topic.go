@@ -27,6 +27,7 @@ func newTopicCmd(g *globals) *cobra.Command {
 		newTopicDeleteCmd(g),
 		newTopicAlterConfigCmd(g),
 		newTopicAddPartitionsCmd(g),
+		newTopicReassignCmd(g),
 	)
 	return cmd
 }
