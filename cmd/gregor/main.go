@@ -84,6 +84,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		newConsumeCmd(g),
 		newGroupCmd(g),
 		newTxnCmd(g),
+		newClusterCmd(g),
 		newVersionCmd(),
 		newBenchCmd(g),
 	)
