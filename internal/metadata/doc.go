@@ -13,7 +13,10 @@
 // registration records move leaderships among ISR members, and
 // alter_partition records (Node.AlterPartition, proposed by a partition's
 // leader) change ISRs, fenced by leader and partition epochs
-// (apply_partition.go, docs/replication.md).
+// (apply_partition.go, docs/replication.md). Partition reassignments
+// (reassign_partition records, Node.ReassignPartition) add the target
+// replicas and finish inside the state machine once every target replica
+// is in the ISR (reassign.go).
 //
 // A Node runs one driver goroutine that owns the raft.RawNode, its
 // raft.MemoryStorage and the files under Config.Dir. It ticks Raft on a
