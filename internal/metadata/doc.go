@@ -16,7 +16,12 @@
 // (apply_partition.go, docs/replication.md). Partition reassignments
 // (reassign_partition records, Node.ReassignPartition) add the target
 // replicas and finish inside the state machine once every target replica
-// is in the ISR (reassign.go).
+// is in the ISR (reassign.go). elect_leaders records (Node.ElectLeaders)
+// run preferred and unclean elections with per-partition results, and
+// the state machine elects uncleanly by itself where the image enables
+// unclean.leader.election.enable (elect.go); the active controller's
+// driver tick proposes preferred elections for imbalanced brokers and
+// unclean ones under its static default (rebalance.go, Config.Balancing).
 //
 // A Node runs one driver goroutine that owns the raft.RawNode, its
 // raft.MemoryStorage and the files under Config.Dir. It ticks Raft on a
