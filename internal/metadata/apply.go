@@ -218,7 +218,7 @@ func applyCreatePartitions(img *Image, c *createPartitionsRecord) (*Image, error
 	} else {
 		rf := 1
 		if cur > 0 {
-			rf = len(t.Partitions[0].Replicas)
+			rf = len(t.Partitions[0].TargetReplicas()) // not the adding replicas of a move
 		}
 		if err := checkCounts(img, c.Total-cur, rf); err != nil {
 			return nil, err

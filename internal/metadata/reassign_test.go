@@ -196,3 +196,15 @@ func TestReassignSnapshotRoundTrip(t *testing.T) {
 		t.Fatalf("round trip lost the reassignment: %+v", back.Topics["t"].Partitions[0])
 	}
 }
+
+// TestReassignCreatePartitionsRF: partitions added while partition 0 is
+// moving get the replication factor of its target, not of target and
+// original replicas together.
+func TestReassignCreatePartitionsRF(t *testing.T) {
+	s := &reassignSteps{t: t, img: applyAll(t, regRec(1), regRec(2), regRec(3), assignedTopic("t", 1, 2))}
+	s.step(reassignRec("t", 0, 3))
+	s.step(&record{Type: typeCreatePartitions, CreatePartitions: &createPartitionsRecord{Name: "t", Total: 2, Seed: 1}})
+	if got := s.img.Topics["t"].Partitions[1].Replicas; len(got) != 1 {
+		t.Fatalf("new partition's replicas %v, want one (the target's replication factor)", got)
+	}
+}
