@@ -89,6 +89,20 @@ func (t memTransport) SendHeartbeat(to uint64, hb BrokerHeartbeat) error {
 	return nil
 }
 
+func (t memTransport) SendJoin(to uint64, j JoinRequest) error {
+	peer := t.net.link(t.from, to)
+	if peer == nil {
+		return fmt.Errorf("node %d unreachable", to)
+	}
+	peer.ReceiveJoin(j)
+	return nil
+}
+
+// SetPeer and RemovePeer: memNet reaches every node by id.
+func (t memTransport) SetPeer(uint64, string) {}
+
+func (t memTransport) RemovePeer(uint64) {}
+
 // testQuorum is a quorum of in-memory nodes, each with its own MemFS.
 type testQuorum struct {
 	t      *testing.T

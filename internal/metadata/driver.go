@@ -31,6 +31,15 @@ type driver struct {
 	heard                           map[uint64]time.Time // last message from each peer
 	live                            *liveness            // broker sessions, on the leader
 	bal                             *balancer            // leader balancing, on the leader (rebalance.go)
+	// addrs are the Raft addresses of the members added by membership
+	// changes (membership.go), kept in snapshots; removed is set once
+	// this node is removed from the quorum (it then never asks to join
+	// again); snapNow asks for a snapshot after a member was added;
+	// leaderSince is the last log index when this node became leader.
+	addrs       map[uint64]string
+	removed     bool
+	snapNow     bool
+	leaderSince uint64
 	// done holds the outcomes of proposals applied but not yet
 	// published: callers hear back only once Image shows their change.
 	done []delivery
@@ -46,6 +55,7 @@ type delivery struct {
 type proposal struct {
 	req  uint64
 	data []byte
+	cc   *raftpb.ConfChange // a membership change instead of data
 	done chan outcome
 	gone <-chan struct{} // the caller's ctx.Done()
 	lead uint64          // the leader it was handed to
@@ -102,6 +112,8 @@ func (d *driver) loop(tick <-chan time.Time) error {
 			d.onReport(r)
 		case hb := <-d.n.hbc:
 			d.onHeartbeat(hb, time.Now())
+		case j := <-d.n.joinc:
+			d.onJoin(j)
 		case c := <-d.n.statusc:
 			c <- d.status()
 		}
@@ -127,6 +139,7 @@ func (d *driver) tick(now time.Time) {
 	}
 	if d.ticks%electionTicks == 0 {
 		d.sweepAbandoned()
+		d.maybeJoin()
 	}
 }
 
@@ -241,7 +254,8 @@ func (d *driver) handleReady(rd raft.Ready) (changed bool, err error) {
 		changed = true
 	}
 	d.rn.Advance(rd)
-	if d.applied-d.snapIndex >= d.n.cfg.SnapshotEvery {
+	if d.snapNow || d.applied-d.snapIndex >= d.n.cfg.SnapshotEvery {
+		d.snapNow = false
 		if err := d.snapshot(); err != nil {
 			return false, err
 		}
@@ -260,6 +274,7 @@ func (d *driver) softState(ss *raft.SoftState) {
 	d.lead = ss.Lead
 	leading := ss.RaftState == raft.StateLeader
 	if wasLeading := d.n.leader.Swap(leading); leading && !wasLeading {
+		d.leaderSince, _ = d.ms.LastIndex() // MemoryStorage.LastIndex never fails
 		d.live.reset(d.img, time.Now())
 	}
 }
@@ -285,12 +300,7 @@ func (d *driver) applyEntry(e *raftpb.Entry) error {
 		}
 		return nil
 	case raftpb.EntryConfChange:
-		var cc raftpb.ConfChange
-		if err := proto.Unmarshal(e.Data, &cc); err != nil {
-			return fmt.Errorf("%w: conf change %d: %v", ErrCorruption, e.GetIndex(), err)
-		}
-		d.conf = d.rn.ApplyConfChange(&cc)
-		return nil
+		return d.applyConfChange(e)
 	case raftpb.EntryConfChangeV2:
 		var cc raftpb.ConfChangeV2
 		if err := proto.Unmarshal(e.Data, &cc); err != nil {
@@ -306,7 +316,7 @@ func (d *driver) applyEntry(e *raftpb.Entry) error {
 // snapshot writes the image at the applied index as the new snapshot and
 // compacts the log: the WAL keeps only the entries after it.
 func (d *driver) snapshot() error {
-	data, err := encodeImage(d.img)
+	data, err := encodeSnapshotData(d.img, d.addrs)
 	if err != nil {
 		return err
 	}
@@ -345,6 +355,10 @@ func (d *driver) installSnapshot(s *raftpb.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	addrs, err := decodeMembers(s.Data)
+	if err != nil {
+		return err
+	}
 	if err := d.st.writeSnapshot(snapshotFileOf(d.n.cfg.NodeID, s)); err != nil {
 		return err
 	}
@@ -355,7 +369,8 @@ func (d *driver) installSnapshot(s *raftpb.Snapshot) error {
 		return fmt.Errorf("metadata: apply snapshot: %w", err)
 	}
 	md := s.GetMetadata()
-	d.img, d.conf = img, md.GetConfState()
+	d.img, d.conf, d.addrs = img, md.GetConfState(), addrs
+	d.announceMembers()
 	d.applied, d.appliedTerm, d.snapIndex = md.GetIndex(), md.GetTerm(), md.GetIndex()
 	return nil
 }

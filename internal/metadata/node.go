@@ -43,6 +43,19 @@ type Config struct {
 	// not seen for this long. Zero disables fencing (a quorum of one,
 	// whose only broker is the controller itself).
 	SessionTimeout time.Duration
+	// Learner makes this node a non-voting member (a broker-only node,
+	// or a controller waiting to be added as a voter): NodeID must not
+	// be among Voters, which name the voters to ask. A learner whose Dir
+	// holds no quorum starts empty, sends the voters a JoinRequest every
+	// election timeout until the leader adds it (a ConfChange
+	// AddLearnerNode carrying Addr), and then follows the committed log,
+	// starting from the leader's snapshot. It never votes or leads; its
+	// proposals are forwarded to the leader like a follower's. Once Dir
+	// holds a configuration, that configuration decides the node's role.
+	Learner bool
+	// Addr is this node's Raft address (host:port of its controller
+	// listener), which the other members dial; required with Learner.
+	Addr string
 	// Balancing: the active controller's preferred-leader balancing and
 	// static unclean default (rebalance.go); the zero value does neither.
 	Balancing Balancing
@@ -79,6 +92,7 @@ type Node struct {
 	recvc     chan *raftpb.Message // messages from peers, for the driver
 	reportc   chan report          // transport feedback, for the driver
 	hbc       chan heartbeat       // heartbeats, for the driver
+	joinc     chan JoinRequest     // join requests from peers, for the driver
 	statusc   chan chan QuorumStatus
 	stopc     chan struct{}
 	donec     chan struct{} // closed when the driver has exited
@@ -132,11 +146,12 @@ func Start(cfg Config) (*Node, error) {
 		recvc:   make(chan *raftpb.Message, recvQueue),
 		reportc: make(chan report, recvQueue),
 		hbc:     make(chan heartbeat, recvQueue),
+		joinc:   make(chan JoinRequest, recvQueue),
 		statusc: make(chan chan QuorumStatus),
 		stopc:   make(chan struct{}),
 		donec:   make(chan struct{}),
 	}
-	st, ld, err := openStorage(cfg.FS, cfg.Dir, cfg.NodeID, voters, cfg.ClusterID, log)
+	st, ld, err := openStorage(cfg.FS, cfg.Dir, cfg.NodeID, voters, cfg.ClusterID, cfg.Learner, log)
 	if err != nil {
 		return nil, err
 	}
@@ -145,25 +160,49 @@ func Start(cfg Config) (*Node, error) {
 		return nil, errors.Join(err, st.close())
 	}
 	n.d = d
-	if d.singleVoter() {
-		if err := d.becomeLeader(); err != nil {
-			return nil, errors.Join(err, st.close())
-		}
-	} else if !slices.Contains(d.conf.Voters, uint64(cfg.NodeID)) {
-		return nil, errors.Join(fmt.Errorf("metadata: node %d is not a voter of the quorum %v stored in %s (learners are not supported)", cfg.NodeID, d.conf.Voters, cfg.Dir), st.close())
-	} else {
-		if !slices.Equal(slices.Sorted(slices.Values(d.conf.Voters)), toIDs(voters)) {
-			log.Warn("controller.quorum.voters differs from the voter set stored in the quorum; the stored one is used", "stored", d.conf.Voters, "configured", voters)
-		}
-		// Apply what this node already knows is committed, so the
-		// image it starts with holds everything it acknowledged.
-		if err := d.drainReady(); err != nil {
-			return nil, errors.Join(err, st.close())
-		}
+	d.announceMembers()
+	if err := d.startRole(voters); err != nil {
+		return nil, errors.Join(err, st.close())
 	}
 	n.publish(d.img)
 	go n.run()
 	return n, nil
+}
+
+// startRole brings the driver to its starting point: a single voter
+// leads at once; a voter or learner of a larger quorum applies what it
+// knows is committed (so its first image holds everything it
+// acknowledged); a learner that is no member yet waits for the leader.
+func (d *driver) startRole(voters []int32) error {
+	cfg, self := d.n.cfg, uint64(d.n.cfg.NodeID)
+	if d.singleVoter() {
+		return d.becomeLeader()
+	}
+	// The stored snapshot's configuration may be changed by entries
+	// after it: apply them first, then look at the role.
+	if err := d.drainReady(); err != nil {
+		return err
+	}
+	switch {
+	case slices.Contains(d.conf.GetLearners(), self):
+		if !cfg.Learner {
+			d.n.log.Warn("this node is a learner of the stored quorum; it does not vote until added as a voter", "voters", d.conf.GetVoters())
+		}
+	case slices.Contains(d.conf.GetVoters(), self):
+		if cfg.Learner {
+			d.n.log.Info("this node was made a voter of the stored quorum; it votes", "voters", d.conf.GetVoters())
+		} else if !slices.Equal(slices.Sorted(slices.Values(d.conf.GetVoters())), toIDs(voters)) {
+			d.n.log.Warn("controller.quorum.voters differs from the voter set stored in the quorum; the stored one is used", "stored", d.conf.GetVoters(), "configured", voters)
+		}
+	case cfg.Learner:
+		// A removal replayed from the log does not stop a restarted
+		// learner from asking to join again.
+		d.removed = false
+		d.n.log.Info("joining the metadata quorum as a learner", "voters", voters, "addr", cfg.Addr)
+	default:
+		return fmt.Errorf("metadata: node %d is not a member of the quorum (voters %v, learners %v) stored in %s: it was removed; to bring it back, start it as a learner and add it as a voter", cfg.NodeID, d.conf.GetVoters(), d.conf.GetLearners(), cfg.Dir)
+	}
+	return nil
 }
 
 // newDriver builds the Raft node over a MemoryStorage filled from disk.
@@ -173,10 +212,16 @@ func newDriver(n *Node, st *storage, ld *loaded) (*driver, error) {
 		return nil, err
 	}
 	img.Offset, img.Epoch = ld.snap.Index, ld.snap.Term
+	addrs, err := decodeMembers(ld.snap.Image)
+	if err != nil {
+		return nil, err
+	}
 	ms := raft.NewMemoryStorage()
 	snap := ld.snap.raftSnapshot()
-	if err := ms.ApplySnapshot(snap); err != nil {
-		return nil, fmt.Errorf("metadata: load snapshot: %w", err)
+	if ld.snap.Index > 0 { // 0: a learner that has no snapshot yet
+		if err := ms.ApplySnapshot(snap); err != nil {
+			return nil, fmt.Errorf("metadata: load snapshot: %w", err)
+		}
 	}
 	if err := ms.SetHardState(ld.hs); err != nil {
 		return nil, fmt.Errorf("metadata: load hard state: %w", err)
@@ -194,6 +239,8 @@ func newDriver(n *Node, st *storage, ld *loaded) (*driver, error) {
 		MaxInflightMsgs: 256,
 		CheckQuorum:     true,
 		PreVote:         true,
+		// A leader removed from the quorum stops leading at once.
+		StepDownOnRemoval: true,
 		// Followers forward proposals to the leader (MsgProp), so
 		// every node's proposal methods work.
 		DisableProposalForwarding: false,
@@ -215,6 +262,7 @@ func newDriver(n *Node, st *storage, ld *loaded) (*driver, error) {
 		pending:   map[uint64]*proposal{},
 		heard:     map[uint64]time.Time{},
 		live:      newLiveness(n.cfg.SessionTimeout),
+		addrs:     addrs,
 	}, nil
 }
 
@@ -222,6 +270,9 @@ func newDriver(n *Node, st *storage, ld *loaded) (*driver, error) {
 // bootstrap a new quorum with: cfg.Voters, or this node alone.
 func bootstrapVoters(cfg Config) ([]int32, error) {
 	if len(cfg.Voters) == 0 {
+		if cfg.Learner {
+			return nil, fmt.Errorf("metadata: learner %d needs the voters to join", cfg.NodeID)
+		}
 		return []int32{cfg.NodeID}, nil
 	}
 	v := slices.Sorted(slices.Values(cfg.Voters))
@@ -230,10 +281,15 @@ func bootstrapVoters(cfg Config) ([]int32, error) {
 			return nil, fmt.Errorf("metadata: voters %v: ids must be distinct and non-negative", cfg.Voters)
 		}
 	}
-	if !slices.Contains(v, cfg.NodeID) {
-		return nil, fmt.Errorf("metadata: node %d is not among the voters %v (learners are not supported)", cfg.NodeID, v)
+	switch {
+	case cfg.Learner && slices.Contains(v, cfg.NodeID):
+		return nil, fmt.Errorf("metadata: learner %d is among the voters %v", cfg.NodeID, v)
+	case cfg.Learner && cfg.Addr == "":
+		return nil, fmt.Errorf("metadata: learner %d needs its Raft address (Addr)", cfg.NodeID)
+	case !cfg.Learner && !slices.Contains(v, cfg.NodeID):
+		return nil, fmt.Errorf("metadata: node %d is not among the voters %v (start it as a learner)", cfg.NodeID, v)
 	}
-	if len(v) > 1 && cfg.ClusterID == "" {
+	if (len(v) > 1 || cfg.Learner) && cfg.ClusterID == "" {
 		return nil, fmt.Errorf("metadata: a quorum of %d voters needs a ClusterID shared by all of them", len(v))
 	}
 	return v, nil

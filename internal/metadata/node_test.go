@@ -182,7 +182,7 @@ func TestSnapshotCompactsWAL(t *testing.T) {
 	before := n.Image()
 	mustClose(t, n)
 
-	st, ld, err := openStorage(fsys, "/meta", 1, []int32{1}, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, ld, err := openStorage(fsys, "/meta", 1, []int32{1}, "", false, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,17 @@ func (d *driver) propose(p *proposal) {
 		d.waiting = append(d.waiting, p)
 		return
 	}
-	if err := d.rn.Propose(p.data); err != nil {
+	if p.cc != nil {
+		if err := d.checkPromotion(p.cc); err != nil {
+			p.done <- outcome{err: err}
+			return
+		}
+		if d.n.leader.Load() && d.confChangePending() {
+			d.waiting = append(d.waiting, p) // one change at a time
+			return
+		}
+	}
+	if err := d.proposeToRaft(p); err != nil {
 		if errors.Is(err, raft.ErrProposalDropped) {
 			d.waiting = append(d.waiting, p) // certainly in no log: safe to retry
 			return
@@ -32,6 +42,13 @@ func (d *driver) propose(p *proposal) {
 	}
 	p.lead = lead
 	d.pending[p.req] = p
+}
+
+func (d *driver) proposeToRaft(p *proposal) error {
+	if p.cc != nil {
+		return d.rn.ProposeConfChange(p.cc)
+	}
+	return d.rn.Propose(p.data)
 }
 
 // retryWaiting proposes the waiting proposals again once a leader is

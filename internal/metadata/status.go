@@ -22,6 +22,12 @@ type QuorumStatus struct {
 	// metadata log) and LastIndex the last entry in this node's log.
 	Commit, LastIndex uint64
 	Voters            []VoterStatus // by id
+	// Observers are the learners (broker-only nodes, controllers not yet
+	// voting): they replicate the log but do not vote. By id.
+	Observers []VoterStatus
+	// Addrs are the Raft addresses of the members added by membership
+	// changes (the others come from controller.quorum.voters).
+	Addrs map[int32]string
 }
 
 // VoterStatus is one voter's replication progress as a node sees it.
@@ -68,15 +74,24 @@ func (d *driver) status() QuorumStatus {
 		d.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) { match[id] = pr.Match })
 	}
 	now := time.Now()
-	for _, id := range slices.Sorted(slices.Values(d.conf.Voters)) {
-		v := VoterStatus{ID: int32(id), LogEnd: -1, LastHeard: d.heard[id]}
-		if m, ok := match[id]; ok {
-			v.LogEnd = int64(m)
+	progress := func(ids []uint64) []VoterStatus {
+		out := []VoterStatus{}
+		for _, id := range slices.Sorted(slices.Values(ids)) {
+			v := VoterStatus{ID: int32(id), LogEnd: -1, LastHeard: d.heard[id]}
+			if m, ok := match[id]; ok {
+				v.LogEnd = int64(m)
+			}
+			if id == uint64(d.n.cfg.NodeID) {
+				v.LogEnd, v.LastHeard = int64(last), now
+			}
+			out = append(out, v)
 		}
-		if id == uint64(d.n.cfg.NodeID) {
-			v.LogEnd, v.LastHeard = int64(last), now
-		}
-		qs.Voters = append(qs.Voters, v)
+		return out
+	}
+	qs.Voters, qs.Observers = progress(d.conf.GetVoters()), progress(d.conf.GetLearners())
+	qs.Addrs = map[int32]string{}
+	for id, a := range d.addrs {
+		qs.Addrs[int32(id)] = a
 	}
 	return qs
 }

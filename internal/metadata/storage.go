@@ -41,8 +41,10 @@ func (s *storage) path(name string) string { return filepath.Join(s.dir, name) }
 
 // openStorage opens (creating if needed) the storage in dir and reads it.
 // A directory with no snapshot and an empty WAL is bootstrapped as a new
-// single-voter quorum with the given cluster id.
-func openStorage(fsys fs.FS, dir string, nodeID int32, voters []int32, clusterID string, log *slog.Logger) (*storage, *loaded, error) {
+// quorum of the given voters and cluster id, unless join is set (a
+// learner joining an existing quorum): then it starts empty, at index 0,
+// and its first snapshot comes from the leader.
+func openStorage(fsys fs.FS, dir string, nodeID int32, voters []int32, clusterID string, join bool, log *slog.Logger) (*storage, *loaded, error) {
 	s := &storage{fs: fsys, dir: dir, nodeID: nodeID, log: log}
 	if err := fsys.MkdirAll(dir); err != nil {
 		return nil, nil, fmt.Errorf("metadata: %w", err)
@@ -56,7 +58,7 @@ func openStorage(fsys fs.FS, dir string, nodeID int32, voters []int32, clusterID
 	if err != nil {
 		return nil, nil, err
 	}
-	ld, err := s.load(recs, voters, clusterID)
+	ld, err := s.load(recs, voters, clusterID, join)
 	if err != nil {
 		return nil, nil, errors.Join(err, s.close())
 	}
@@ -65,9 +67,15 @@ func openStorage(fsys fs.FS, dir string, nodeID int32, voters []int32, clusterID
 
 // load reads the snapshot (bootstrapping one if there is none and the WAL
 // is empty) and replays the WAL records after it.
-func (s *storage) load(recs []walRecord, voters []int32, clusterID string) (*loaded, error) {
+func (s *storage) load(recs []walRecord, voters []int32, clusterID string, join bool) (*loaded, error) {
 	sf, err := s.readSnapshot()
-	if errors.Is(err, os.ErrNotExist) {
+	switch {
+	case errors.Is(err, os.ErrNotExist) && join:
+		// A learner that has not received its first snapshot: its WAL
+		// can hold hard states (terms it saw) but no entry, since the
+		// leader replicates to an empty log only through a snapshot.
+		sf, err = s.emptyStart(clusterID)
+	case errors.Is(err, os.ErrNotExist):
 		if len(recs) > 0 {
 			return nil, fmt.Errorf("%w: wal without snapshot in %s", ErrCorruption, s.dir)
 		}
@@ -120,6 +128,19 @@ func (s *storage) bootstrap(voters []int32, clusterID string) (*snapshotFile, er
 	}
 	s.log.Info("bootstrapped a new metadata quorum", "cluster_id", clusterID, "node_id", s.nodeID, "voters", voters)
 	return sf, nil
+}
+
+// emptyStart is the state of a learner before its first snapshot: index
+// 0, no configuration (it is nobody's voter), an empty image carrying the
+// configured cluster id. Nothing is written: the leader's snapshot will be.
+func (s *storage) emptyStart(clusterID string) (*snapshotFile, error) {
+	img := emptyImage()
+	img.ClusterID = clusterID
+	data, err := encodeImage(img)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshotFile{NodeID: s.nodeID, Image: data}, nil
 }
 
 // openWAL opens or creates the WAL, cuts a torn tail and returns the

@@ -15,14 +15,22 @@ import (
 // delivered), or the leader stops replicating to that follower.
 //
 // Messages from peers enter through Node.Step, heartbeats through
-// Node.ReceiveHeartbeat, and delivery problems through
-// Node.ReportUnreachable and Node.ReportSnapshot; all four are safe to
-// call from any goroutine and never block.
+// Node.ReceiveHeartbeat, join requests through Node.ReceiveJoin, and
+// delivery problems through Node.ReportUnreachable and
+// Node.ReportSnapshot; all five are safe to call from any goroutine and
+// never block.
 type Transport interface {
 	Send(msgs []*raftpb.Message) error
 	// SendHeartbeat carries a broker's heartbeat to the node that this
 	// node believes is the active controller.
 	SendHeartbeat(to uint64, hb BrokerHeartbeat) error
+	// SendJoin carries a join request (membership.go) to node to.
+	SendJoin(to uint64, j JoinRequest) error
+	// SetPeer tells the transport member id's Raft address (a member
+	// added by a membership change); RemovePeer forgets a removed member.
+	// Neither may block.
+	SetPeer(id uint64, addr string)
+	RemovePeer(id uint64)
 }
 
 // errNoTransport is what the default transport says when asked to reach a
@@ -41,3 +49,9 @@ func (localTransport) Send(msgs []*raftpb.Message) error {
 }
 
 func (localTransport) SendHeartbeat(uint64, BrokerHeartbeat) error { return errNoTransport }
+
+func (localTransport) SendJoin(uint64, JoinRequest) error { return errNoTransport }
+
+func (localTransport) SetPeer(uint64, string) {}
+
+func (localTransport) RemovePeer(uint64) {}

@@ -17,6 +17,7 @@ const (
 	kindHello     byte = 1
 	kindRaft      byte = 2
 	kindHeartbeat byte = 3
+	kindJoin      byte = 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

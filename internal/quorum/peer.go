@@ -3,6 +3,7 @@ package quorum
 import (
 	"bufio"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,8 +12,9 @@ import (
 type peer struct {
 	t    *Transport
 	id   uint64
-	addr string
+	addr atomic.Pointer[string] // SetPeer may change it
 	q    chan outMsg
+	stop chan struct{} // closed by RemovePeer
 }
 
 // enqueue never blocks: a full queue drops the message.
@@ -41,18 +43,20 @@ func (p *peer) run() {
 		select {
 		case <-p.t.stop:
 			return
+		case <-p.stop:
+			return
 		case <-timer.C:
 		}
 		c, err := p.dial()
 		if err != nil {
-			p.t.log.Debug("cannot reach controller peer", "peer", p.id, "addr", p.addr, "err", err)
+			p.t.log.Debug("cannot reach controller peer", "peer", p.id, "addr", *p.addr.Load(), "err", err)
 			p.unreachable()
 			timer.Reset(backoff)
 			backoff = min(2*backoff, p.t.cfg.MaxBackoff)
 			continue
 		}
 		backoff = p.t.cfg.MinBackoff
-		p.t.log.Info("connected to controller peer", "peer", p.id, "addr", p.addr)
+		p.t.log.Info("connected to controller peer", "peer", p.id, "addr", *p.addr.Load())
 		p.write(c)
 		c.Close()
 		p.unreachable()
@@ -62,7 +66,7 @@ func (p *peer) run() {
 
 func (p *peer) dial() (net.Conn, error) {
 	d := net.Dialer{Timeout: time.Second}
-	c, err := d.Dial("tcp", p.addr)
+	c, err := d.Dial("tcp", *p.addr.Load())
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +89,8 @@ func (p *peer) write(c net.Conn) {
 		var batch []outMsg
 		select {
 		case <-p.t.stop:
+			return
+		case <-p.stop:
 			return
 		case m := <-p.q:
 			batch = append(batch, m)

@@ -23,6 +23,7 @@ type Receiver interface {
 	ReportUnreachable(id uint64)
 	ReportSnapshot(id uint64, delivered bool)
 	ReceiveHeartbeat(hb metadata.BrokerHeartbeat)
+	ReceiveJoin(j metadata.JoinRequest)
 }
 
 // Config configures a Transport.
@@ -33,7 +34,8 @@ type Config struct {
 	// from Start on and closes it in Close.
 	Listener net.Listener
 	// Peers are the other voters' controller addresses, host:port by id
-	// (an entry for NodeID itself is ignored).
+	// (an entry for NodeID itself is ignored); members added later come
+	// through SetPeer.
 	Peers  map[int32]string
 	Logger *slog.Logger
 	// QueueSize bounds each peer's send queue; default 4096 messages.
@@ -45,17 +47,18 @@ type Config struct {
 
 // Transport implements metadata.Transport over TCP. See the package doc.
 type Transport struct {
-	cfg   Config
-	log   *slog.Logger
-	peers map[uint64]*peer
-	recv  atomic.Pointer[Receiver] // set by Start; Send may run before
+	cfg  Config
+	log  *slog.Logger
+	recv atomic.Pointer[Receiver] // set by Start; Send may run before
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 	mu   struct {
 		sync.Mutex
-		conns  map[net.Conn]bool // accepted, open
-		closed bool
+		peers   map[uint64]*peer  // by node id; writers run once started
+		conns   map[net.Conn]bool // accepted, open
+		started bool
+		closed  bool
 	}
 }
 
@@ -74,25 +77,81 @@ func New(cfg Config) *Transport {
 		cfg.MaxBackoff = max(2*time.Second, cfg.MinBackoff)
 	}
 	t := &Transport{cfg: cfg, log: cfg.Logger.With("component", "quorum", "node_id", cfg.NodeID),
-		peers: map[uint64]*peer{}, stop: make(chan struct{})}
+		stop: make(chan struct{})}
 	t.mu.conns = map[net.Conn]bool{}
+	t.mu.peers = map[uint64]*peer{}
 	for id, addr := range cfg.Peers {
 		if id != cfg.NodeID {
-			t.peers[uint64(id)] = &peer{t: t, id: uint64(id), addr: addr, q: make(chan outMsg, cfg.QueueSize)}
+			t.mu.peers[uint64(id)] = t.newPeer(uint64(id), addr)
 		}
 	}
 	return t
+}
+
+func (t *Transport) newPeer(id uint64, addr string) *peer {
+	p := &peer{t: t, id: id, q: make(chan outMsg, t.cfg.QueueSize), stop: make(chan struct{})}
+	p.addr.Store(&addr)
+	return p
 }
 
 // Start starts accepting peers' connections and dialing them; incoming
 // messages go to r.
 func (t *Transport) Start(r Receiver) {
 	t.recv.Store(&r)
-	t.wg.Add(1 + len(t.peers))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mu.started = true
+	t.wg.Add(1 + len(t.mu.peers))
 	go t.acceptLoop()
-	for _, p := range t.peers {
+	for _, p := range t.mu.peers {
 		go p.run()
 	}
+}
+
+// SetPeer sets member id's address: a new peer gets a writer (dialing
+// it), a known one the new address from its next connection on.
+func (t *Transport) SetPeer(id uint64, addr string) {
+	if id == uint64(t.cfg.NodeID) {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mu.closed {
+		return
+	}
+	if p := t.mu.peers[id]; p != nil {
+		if *p.addr.Load() != addr {
+			t.log.Info("controller peer address changed", "peer", id, "addr", addr)
+			p.addr.Store(&addr)
+		}
+		return
+	}
+	p := t.newPeer(id, addr)
+	t.mu.peers[id] = p
+	t.log.Info("new controller peer", "peer", id, "addr", addr)
+	if t.mu.started {
+		t.wg.Add(1)
+		go p.run()
+	}
+}
+
+// RemovePeer forgets member id (removed from the quorum): its writer
+// stops, and its connections are no longer served.
+func (t *Transport) RemovePeer(id uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.mu.peers[id]; p != nil {
+		delete(t.mu.peers, id)
+		close(p.stop)
+		t.log.Info("controller peer removed", "peer", id)
+	}
+}
+
+// peer returns the writer for node id, nil if it is not a known member.
+func (t *Transport) peer(id uint64) *peer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.peers[id]
 }
 
 // receiver returns the Receiver, nil before Start.
@@ -135,7 +194,7 @@ type outMsg struct {
 func (t *Transport) Send(msgs []*raftpb.Message) error {
 	var errs []error
 	for _, m := range msgs {
-		p := t.peers[m.GetTo()]
+		p := t.peer(m.GetTo())
 		snap := m.GetType() == raftpb.MessageType_MsgSnap
 		if p == nil {
 			errs = append(errs, fmt.Errorf("quorum: no address for node %d", m.GetTo()))
@@ -156,15 +215,24 @@ func (t *Transport) Send(msgs []*raftpb.Message) error {
 
 // SendHeartbeat enqueues a broker heartbeat for node to.
 func (t *Transport) SendHeartbeat(to uint64, hb metadata.BrokerHeartbeat) error {
-	p := t.peers[to]
+	return t.sendJSON(to, kindHeartbeat, hb)
+}
+
+// SendJoin enqueues a join request for node to.
+func (t *Transport) SendJoin(to uint64, j metadata.JoinRequest) error {
+	return t.sendJSON(to, kindJoin, j)
+}
+
+func (t *Transport) sendJSON(to uint64, kind byte, v any) error {
+	p := t.peer(to)
 	if p == nil {
 		return fmt.Errorf("quorum: no address for node %d", to)
 	}
-	b, err := json.Marshal(hb)
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("quorum: marshal heartbeat: %w", err)
+		return fmt.Errorf("quorum: marshal frame of kind %d: %w", kind, err)
 	}
-	p.enqueue(outMsg{frame: appendFrame(nil, kindHeartbeat, b)})
+	p.enqueue(outMsg{frame: appendFrame(nil, kind, b)})
 	return nil
 }
 
@@ -264,15 +332,32 @@ func (t *Transport) readHello(c net.Conn, r *bufio.Reader) (uint64, error) {
 	if h.ClusterID != t.cfg.ClusterID {
 		return 0, fmt.Errorf("peer %d belongs to cluster %q, this node to %q", h.NodeID, h.ClusterID, t.cfg.ClusterID)
 	}
-	if t.peers[uint64(h.NodeID)] == nil {
-		return 0, fmt.Errorf("node %d is not a voter of this quorum", h.NodeID)
+	if h.NodeID < 0 {
+		return 0, fmt.Errorf("%w: hello from node %d", ErrBadFrame, h.NodeID)
 	}
+	// A node that is no member yet may connect: its join requests are
+	// all it is heard for until it becomes one (see dispatch).
 	return uint64(h.NodeID), c.SetReadDeadline(time.Time{})
 }
 
-// dispatch hands one frame from peer from to the receiver.
+// dispatch hands one frame from peer from to the receiver. Raft messages
+// and heartbeats count only from members (nodes with a peer entry); a
+// non-member's are dropped, as they are when it has just been removed.
 func (t *Transport) dispatch(from uint64, kind byte, body []byte) error {
+	if (kind == kindRaft || kind == kindHeartbeat) && t.peer(from) == nil {
+		t.log.Debug("dropping a frame from a node that is not a member", "from", from, "kind", kind)
+		return nil
+	}
 	switch kind {
+	case kindJoin:
+		var j metadata.JoinRequest
+		if err := json.Unmarshal(body, &j); err != nil {
+			return fmt.Errorf("%w: join: %v", ErrBadFrame, err)
+		}
+		if !j.Forwarded && uint64(j.ID) != from {
+			return fmt.Errorf("join request for node %d on node %d's connection", j.ID, from)
+		}
+		t.receiver().ReceiveJoin(j)
 	case kindRaft:
 		m := &raftpb.Message{}
 		if err := proto.Unmarshal(body, m); err != nil {

@@ -215,3 +215,5 @@ func (r *countingReceiver) ReportSnapshot(uint64, bool) {}
 func (r *countingReceiver) ReceiveHeartbeat(metadata.BrokerHeartbeat) {
 	r.heartbeats.Add(1)
 }
+
+func (r *countingReceiver) ReceiveJoin(metadata.JoinRequest) {}

@@ -1,0 +1,204 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gregor-streaming/gregor/internal/fs"
+)
+
+// startLearner starts node id as a learner of q (with a fresh MemFS the
+// first time, its old one afterwards).
+func (q *testQuorum) startLearner(id int32) *Node {
+	q.t.Helper()
+	if q.fs[id] == nil {
+		q.fs[id] = fs.NewMem()
+		q.t.Cleanup(func() { q.stop(id) })
+	}
+	cfg := q.config(id)
+	cfg.Learner, cfg.Addr = true, "mem"
+	cfg.Voters = slices.DeleteFunc(slices.Clone(q.voters), func(v int32) bool { return v == id })
+	n := mustStart(q.t, cfg)
+	q.nodes[id] = n
+	q.net.set(uint64(id), n)
+	return n
+}
+
+func (q *testQuorum) status(n *Node) QuorumStatus {
+	q.t.Helper()
+	st, err := n.QuorumStatus(context.Background())
+	if err != nil {
+		q.t.Fatal(err)
+	}
+	return st
+}
+
+func ids(vs []VoterStatus) []int32 {
+	out := []int32{}
+	for _, v := range vs {
+		out = append(out, v.ID)
+	}
+	return out
+}
+
+// waitMembers waits until the leader reports these voters and observers.
+func (q *testQuorum) waitMembers(voters, observers []int32) *Node {
+	q.t.Helper()
+	var lead *Node
+	q.waitFor("membership", func() bool {
+		lead = q.leader()
+		st := q.status(lead)
+		return slices.Equal(ids(st.Voters), voters) && slices.Equal(ids(st.Observers), observers)
+	})
+	return lead
+}
+
+// TestLearnerJoinsThroughSnapshot: a learner with an empty directory
+// asks to join, is added by the leader, gets the image through a
+// snapshot (the leader compacted its log long ago), follows the log,
+// proposes through the leader, and keeps its role across a restart.
+func TestLearnerJoinsThroughSnapshot(t *testing.T) {
+	q := newTestQuorum(t, 3, func(c *Config) { c.SnapshotEvery = 4 })
+	lead := q.leader()
+	register(t, lead, 1, 2, 3)
+	createTopics(t, lead, "before", 12)
+	l := q.startLearner(4)
+	lead = q.waitMembers([]int32{1, 2, 3}, []int32{4})
+	q.converged(lead)
+	if l.Image().Topic("before-11") == nil || l.IsLeader() {
+		t.Fatal("the learner did not catch up, or leads")
+	}
+	// The learner follows new entries and its own proposals commit.
+	register(t, l, 4)
+	createTopics(t, l, "from-learner", 2)
+	q.converged(lead)
+	st := q.status(lead)
+	if o := st.Observers[0]; o.LogEnd < int64(st.Commit) {
+		t.Fatalf("observer %d log end %d, commit %d", o.ID, o.LogEnd, st.Commit)
+	}
+
+	// A restart keeps it a learner (from its stored configuration).
+	q.stop(4)
+	createTopics(t, lead, "while-learner-down", 3)
+	l = q.startLearner(4)
+	q.converged(lead)
+	if l.Image().Topic("while-learner-down-2") == nil {
+		t.Fatal("the restarted learner did not catch up")
+	}
+}
+
+// TestLearnerNeverLeads: with the leader gone, a new leader is elected
+// among the two remaining voters, never the learner; with a second voter
+// gone, nobody leads (the learner does not count towards a majority).
+func TestLearnerNeverLeads(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	q.startLearner(4)
+	lead := q.waitMembers([]int32{1, 2, 3}, []int32{4})
+	q.converged(lead)
+	q.stop(lead.cfg.NodeID)
+	lead = q.leader()
+	if lead.cfg.NodeID == 4 {
+		t.Fatal("the learner became leader")
+	}
+	q.stop(lead.cfg.NodeID)
+	var last *Node
+	for id, n := range q.nodes {
+		if id != 4 {
+			last = n
+		}
+	}
+	q.waitFor("the last voter to lose its leadership (CheckQuorum)", func() bool { return !last.IsLeader() })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := q.nodes[4].RegisterBroker(ctx, BrokerRegistration{ID: 4, Host: "h", Port: 1}); err == nil {
+		t.Fatal("a proposal committed with one voter of three")
+	}
+	if q.nodes[4].IsLeader() || last.IsLeader() {
+		t.Fatal("a leader without a majority of voters")
+	}
+}
+
+// TestRemoveAndAddVoter: voter 3 is removed; the remaining two commit on
+// their own; node 3 comes back as a learner with its old log and is made
+// a voter again, and then counts towards the majority.
+func TestRemoveAndAddVoter(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	lead := q.leader()
+	register(t, lead, 1, 2, 3)
+	victim := int32(3)
+	if lead.cfg.NodeID == victim {
+		victim = 2
+	}
+	if err := q.follower().RemoveVoter(context.Background(), victim); err != nil {
+		t.Fatalf("RemoveVoter(%d): %v", victim, err)
+	}
+	rest := slices.DeleteFunc([]int32{1, 2, 3}, func(id int32) bool { return id == victim })
+	q.waitFor("the removed voter to apply its removal", func() bool {
+		return slices.Equal(ids(q.status(q.nodes[victim]).Voters), rest)
+	})
+	q.stop(victim)
+	lead = q.waitMembers(rest, []int32{})
+	createTopics(t, lead, "two-voters", 3)
+
+	// A removed voter cannot start as a voter again.
+	if n, err := Start(q.config(victim)); err == nil {
+		n.Close()
+		t.Fatal("a removed voter started as a voter")
+	}
+	q.startLearner(victim)
+	lead = q.waitMembers(rest, []int32{victim})
+	q.waitFor("the returning node to catch up", func() bool {
+		return q.nodes[victim].Image().Topic("two-voters-2") != nil
+	})
+	if err := lead.AddVoter(context.Background(), victim, ""); err != nil {
+		t.Fatalf("AddVoter(%d): %v", victim, err)
+	}
+	lead = q.waitMembers([]int32{1, 2, 3}, []int32{})
+	// With the leader gone, the re-added voter is needed for a majority.
+	q.stop(lead.cfg.NodeID)
+	lead = q.leader()
+	createTopics(t, lead, "after-readd", 1)
+	q.converged(lead)
+}
+
+// TestRemoveLeader: removing the leader makes it step down; the two
+// others elect a leader and go on committing.
+func TestRemoveLeader(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	lead := q.leader()
+	register(t, lead, 1, 2, 3)
+	old := lead.cfg.NodeID
+	err := lead.RemoveVoter(context.Background(), old)
+	if err != nil && !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("RemoveVoter(leader): %v", err)
+	}
+	q.stop(old)
+	rest := slices.DeleteFunc([]int32{1, 2, 3}, func(id int32) bool { return id == old })
+	lead = q.waitMembers(rest, []int32{})
+	createTopics(t, lead, "after-leader-removed", 2)
+}
+
+// TestMembershipErrors: promotions need a learner, removals a member, and
+// the last voter stays.
+func TestMembershipErrors(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	lead := q.leader()
+	ctx := context.Background()
+	if err := lead.AddVoter(ctx, 9, "h:1"); !errors.Is(err, ErrUnknownMember) {
+		t.Fatalf("AddVoter(non-member) = %v", err)
+	}
+	if err := lead.AddVoter(ctx, 2, ""); !errors.Is(err, ErrDuplicateVoter) {
+		t.Fatalf("AddVoter(voter) = %v", err)
+	}
+	if err := lead.RemoveVoter(ctx, 9); !errors.Is(err, ErrUnknownMember) {
+		t.Fatalf("RemoveVoter(non-member) = %v", err)
+	}
+	single := mustStart(t, testConfig(fs.NewMem(), "/meta"))
+	defer single.Close()
+	if err := single.RemoveVoter(ctx, 1); !errors.Is(err, ErrLastVoter) {
+		t.Fatalf("RemoveVoter(last voter) = %v", err)
+	}
+}
