@@ -23,8 +23,9 @@ var (
 	// ErrNotCoordinator: this broker does not lead the transactional
 	// id's __transaction_state partition.
 	ErrNotCoordinator = errors.New("txn: this broker is not the transaction coordinator")
-	// ErrPartitionNotHosted: a marker is for a partition another broker
-	// leads (sending markers to other brokers is not implemented).
+	// ErrPartitionNotHosted: a marker is for a partition that is not
+	// open on this broker (the coordinator then resolves its leader
+	// again and retries).
 	ErrPartitionNotHosted = errors.New("txn: marker for a partition this broker does not host")
 )
 
@@ -70,6 +71,8 @@ type Coordinator struct {
 	cfg  Config
 	log  *slog.Logger
 	pids producerIDs
+	// sender carries markers to partitions other brokers lead.
+	sender *markerSender
 
 	mu struct {
 		sync.Mutex
@@ -102,6 +105,7 @@ func New(cfg Config) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.pids.alloc = cfg.Meta.AllocateProducerIDs
+	c.sender = newMarkerSender(cfg.NodeID, cfg.Meta, cfg.Logger)
 	c.mu.txns = map[string]*entry{}
 	c.mu.loaded = map[int32]int32{}
 	c.wg.Add(1)
@@ -109,13 +113,16 @@ func New(cfg Config) *Coordinator {
 	return c
 }
 
-// Close stops the background goroutine.
+// Close stops the background goroutine and the marker sender (markers
+// in flight are abandoned; their transactions stay in a Prepare state
+// for the next coordinator to finish).
 func (c *Coordinator) Close() {
 	select {
 	case <-c.stop:
 	default:
 		close(c.stop)
 	}
+	c.sender.close()
 	c.wg.Wait()
 }
 
@@ -154,7 +161,11 @@ func (c *Coordinator) wait(retry <-chan time.Time) bool {
 		case <-c.wake:
 			woken = true
 		case <-c.resync:
+			// Unload what this broker lost, load what it gained: a
+			// transaction a failed coordinator left in a Prepare state
+			// is finished at once (load schedules it).
 			c.unloadLost()
+			c.loadAll()
 			woken = true
 		case <-fire:
 		case <-retry:
@@ -226,8 +237,11 @@ func (c *Coordinator) tickEntry(e *entry, expiration time.Duration) {
 		}
 	}
 	if e.m.State.preparing() {
-		if err := c.finish(e); err != nil {
+		if err := c.finish(e, markerRetryRoundTimeout); err != nil {
 			c.log.Warn("transaction markers not all written; retrying later", "transactional_id", e.m.ID, "state", e.m.State, "err", err)
+			if !errors.Is(err, ErrNotCoordinator) {
+				c.schedule(c.now().Add(c.cfg.RetryInterval / 10))
+			}
 		}
 	}
 	if Expired(e.m, now, expiration) {
@@ -370,21 +384,32 @@ func (c *Coordinator) store(e *entry, n Metadata) error {
 	e.m = n
 	c.schedule(n.Deadline())
 	if n.State.preparing() {
-		return c.finish(e)
+		return c.finish(e, markerRoundTimeout)
 	}
 	return nil
 }
 
 // finish writes the markers of a Prepare state to every partition of the
-// transaction, then the Complete state. On error the state stays
-// Prepare and the background loop retries. e.mu must be held.
-func (c *Coordinator) finish(e *entry) error {
+// transaction (retrying for at most round), then the Complete state. On
+// error the state stays Prepare and the background loop retries. e.mu
+// must be held.
+func (c *Coordinator) finish(e *entry, round time.Duration) error {
 	m := e.m
-	coordEpoch := int32(0)
-	if p, err := c.hosted(e.part); err == nil {
-		coordEpoch = p.LeaderEpoch()
+	p, err := c.hosted(e.part)
+	if err != nil {
+		return err
 	}
-	if err := c.writeMarkers(m.Partitions, m.ProducerID, m.ProducerEpoch, coordEpoch, m.State == PrepareCommit); err != nil {
+	coordEpoch := p.LeaderEpoch()
+	// Markers are retried only while this broker coordinates the id in
+	// the same leader epoch; a new coordinator resends them.
+	still := func() error {
+		if p, err := c.hosted(e.part); err != nil || p.LeaderEpoch() != coordEpoch {
+			return fmt.Errorf("%w: %s-%d changed leadership while writing markers", ErrNotCoordinator, StateTopic, e.part)
+		}
+		return nil
+	}
+	spec := markerSpec{pid: m.ProducerID, epoch: m.ProducerEpoch, coordEpoch: coordEpoch, commit: m.State == PrepareCommit}
+	if err := c.writeMarkers(round, still, m.Partitions, spec); err != nil {
 		return err
 	}
 	done := Complete(m, c.now().UnixMilli())
