@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-streaming/gregor/internal/broker"
+	"github.com/gregor-streaming/gregor/internal/broker/brokertest"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 )
 
@@ -256,5 +257,52 @@ func createOnReplicas(t *testing.T, cl *kgo.Client, topic string, replicas []int
 	}
 	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
 		t.Fatalf("create %s: %v", topic, err)
+	}
+}
+
+// TestElectLeadersProtocol drives ElectLeaders on the wire against one
+// broker: v0 (no election type, preferred) answers ELECTION_NOT_NEEDED
+// for a partition its only replica leads; an unknown election type is
+// INVALID_REQUEST for every partition and at the top level; an unclean
+// election of a partition with a leader is not needed.
+func TestElectLeadersProtocol(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{})
+	cl := newClient(t, b.Addr())
+	if resp, err := kadm.NewClient(cl).CreateTopic(ctxT(t), 2, 1, nil, "wire"); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	send := func(version int16, typ int8) *kmsg.ElectLeadersResponse {
+		t.Helper()
+		req := kmsg.NewPtrElectLeadersRequest()
+		req.Version, req.ElectionType, req.TimeoutMillis = version, typ, 5000
+		rt := kmsg.NewElectLeadersRequestTopic()
+		rt.Topic, rt.Partitions = "wire", []int32{0, 1, 9}
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctxT(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	codes := func(resp *kmsg.ElectLeadersResponse) []int16 {
+		var out []int16
+		for _, rt := range resp.Topics {
+			for _, p := range rt.Partitions {
+				out = append(out, p.ErrorCode)
+			}
+		}
+		return out
+	}
+	notNeeded, unknown := kerr.ElectionNotNeeded.Code, kerr.UnknownTopicOrPartition.Code
+	if got := codes(send(0, 1)); !slices.Equal(got, []int16{notNeeded, notNeeded, unknown}) {
+		t.Fatalf("v0: %v", got)
+	}
+	invalid := kerr.InvalidRequest.Code
+	bad := send(2, 5)
+	if got := codes(bad); bad.ErrorCode != kerr.InvalidRequest.Code || !slices.Equal(got, []int16{invalid, invalid, invalid}) {
+		t.Fatalf("election type 5: top %d, partitions %v", bad.ErrorCode, got)
+	}
+	if got := codes(send(1, 1)); !slices.Equal(got, []int16{notNeeded, notNeeded, unknown}) {
+		t.Fatalf("unclean with leaders: %v", got)
 	}
 }

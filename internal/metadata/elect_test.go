@@ -191,3 +191,61 @@ func TestUncleanConfig(t *testing.T) {
 		}
 	})
 }
+
+// FuzzElectRecord applies arbitrary elect_leaders records (and any other
+// record the bytes decode to) to an image with a leaderless partition:
+// apply never panics, never changes the image it was given, and every
+// partition's leader is NoLeader or an ISR member, its ISR replicas only.
+func FuzzElectRecord(f *testing.F) {
+	var err error
+	for _, r := range []*record{
+		electRec(PreferredElection, anyEpoch("t", 0)),
+		electRec(UncleanElection, anyEpoch("t", 0), ElectPartition{Topic: "u", Partition: 1, PartitionEpoch: 2}),
+		{Type: typeElectLeaders, ElectLeaders: &electLeadersRecord{Type: UncleanElection, All: true}},
+		uncleanConfig("true"),
+	} {
+		b, err := encodeRecord(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	base := emptyImage()
+	for i, r := range []*record{regRec(1), regRec(2), assignedTopic("t", 1, 2), alterRec(1, 0, 0, 1)} {
+		if base, _, err = apply(base, r, uint64(i+1)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if base, _, err = apply(base, fenceRec(base, 1, typeFenceBroker), 10); err != nil {
+		f.Fatal(err)
+	}
+	before, err := encodeImage(base)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeRecord(b)
+		if err != nil {
+			return
+		}
+		next, _, err := apply(base, r, 100)
+		if after, _ := encodeImage(base); string(after) != string(before) {
+			t.Fatal("apply changed the image it was given")
+		}
+		if err != nil {
+			return
+		}
+		for _, tp := range next.Topics {
+			for _, p := range tp.Partitions {
+				for _, id := range p.ISR {
+					if !slices.Contains(p.Replicas, id) {
+						t.Fatalf("ISR member %d not a replica: %+v", id, p)
+					}
+				}
+				if p.Leader != NoLeader && !slices.Contains(p.ISR, p.Leader) {
+					t.Fatalf("leader out of the ISR: %+v", p)
+				}
+			}
+		}
+	})
+}
