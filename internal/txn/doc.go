@@ -23,8 +23,17 @@
 // effect; a partition whose leadership changed is unloaded and replayed
 // again (failover.go). Ending a transaction writes
 // PrepareCommit/PrepareAbort, then a control batch (record.EndTxnMarker)
-// to every partition of the transaction (in parallel, each durable),
-// then CompleteCommit/CompleteAbort. A partition is loaded by replaying
+// to every partition of the transaction, then CompleteCommit/
+// CompleteAbort. A marker counts once every in-sync replica has it (the
+// high watermark passed it, acks=all). markers.go routes each partition
+// by its leader in the latest metadata image: those this broker leads
+// are written directly, the others are sent as WriteTxnMarkers requests
+// by marker_sender.go (one queue, goroutine and connection per
+// destination broker, everything queued meanwhile batched into one
+// request); retriable failures are retried with back-off and leaders
+// resolved again, partitions of deleted topics are dropped, and the
+// transaction stays in its Prepare state until every marker is
+// acknowledged. A partition is loaded by replaying
 // it the first time it is used and by the background goroutine, which
 // also finishes transactions left in a Prepare state (after a restart or
 // a failed marker write), aborts transactions past their
@@ -36,9 +45,20 @@
 // Every exported method of Coordinator is safe for concurrent use. Each
 // transactional id has a mutex, held across a whole transition including
 // its writes and markers; the coordinator's mutex guards the id map and
-// the loaded partitions. Lock order: id → coordinator → timer. Markers
-// to __consumer_offsets call Config.GroupMarker with the id's lock held
-// (the group coordinator never calls back into this package).
+// the loaded partitions. Lock order: id → coordinator → timer; the marker
+// sender's mutex guards only its queue map and is taken with nothing
+// else held by it. Markers to __consumer_offsets call Config.GroupMarker
+// (with the id's lock held on the coordinator's own path; the group
+// coordinator never calls back into this package). AppendMarker,
+// AwaitMarker and WriteMarker (the WriteTxnMarkers handler's path) take
+// no coordinator lock.
+//
+// # Goroutines
+//
+// One background goroutine (run) and one marker-sender goroutine per
+// destination broker the coordinator has sent markers to, which owns its
+// connection. Close stops them all (a request in flight is interrupted;
+// its transaction stays in a Prepare state for the next coordinator).
 //
 // # Errors
 //
@@ -48,8 +68,7 @@
 //
 // # Limits
 //
-// Markers are written only to partitions this broker hosts; a partition
-// led by another broker is ErrPartitionNotHosted and the transaction
-// stays in its Prepare state (retried) — multi-broker transactions wait
-// for the replication work. KIP-890 transaction version 2 is not served.
+// KIP-890 transaction version 2 is not served; produce verification
+// (part 1) is checked only on the coordinating broker. Markers are not
+// fenced by coordinator epoch at the destination.
 package txn
