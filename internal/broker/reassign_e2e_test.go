@@ -251,3 +251,31 @@ func TestReassignCancelAndErrors(t *testing.T) {
 		t.Fatalf("RF change refused with %d, want %d", got, kerr.InvalidReplicationFactor.Code)
 	}
 }
+
+// TestReassignRemoveFollower: removing an in-sync follower finishes at
+// once; its fetcher stops and its replica directory is deleted, and the
+// partition keeps taking acks=all writes on the remaining replicas.
+func TestReassignRemoveFollower(t *testing.T) {
+	c := startReplCluster(t, 3)
+	const topic = "shrunk"
+	admCl := newClient(t, c.nodes[1].Addr(), kgo.SeedBrokers(c.addrs()...))
+	createAssigned(t, admCl, topic, 1, 2, 3)
+	prod := newClient(t, c.nodes[1].Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSeq(t, prod, topic, 0, 100)
+	waitUntil(t, "three replicas in sync", func() bool { return c.converged(topic, 100) })
+	if err := reassign(t, kadm.NewClient(admCl), topic, []int32{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "broker 3's replica deleted", func() bool {
+		pm, ok := c.state(topic, 0)
+		return ok && slices.Equal(pm.Replicas, []int32{1, 2}) && c.part(3, topic, 0) == nil &&
+			dirGone(filepath.Join(c.dirs[3], topic+"-0"))
+	})
+	produceSeq(t, prod, topic, 100, 200)
+	got := consumeSeq(t, c.addrs(), topic, 200)
+	for i, v := range got[:200] {
+		if v != fmt.Sprintf("v%04d", i) {
+			t.Fatalf("record %d is %q", i, v)
+		}
+	}
+}
