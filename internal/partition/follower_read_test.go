@@ -110,3 +110,60 @@ func TestReadReplicasOnTheLeader(t *testing.T) {
 		t.Fatalf("read replicas at 1: %v, want 2 and 3", rs)
 	}
 }
+
+// TestFollowerReadCommitted: a follower's log tracks the transactions in
+// the batches and markers it replicates, so read_committed consumers on it
+// stop at its own last stable offset and learn the aborted transactions.
+func TestFollowerReadCommitted(t *testing.T) {
+	m, p := leaderOf3(t, "1")
+	pm := metadata.Partition{Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2, 3}, Leader: 2, LeaderEpoch: 1, PartitionEpoch: 1}
+	p.ApplyReplication(pm, 1, nil, m.ISRWake(), time.Now())
+	now := time.Now().UnixMilli()
+	build := func(spec record.BatchSpec, recs ...record.Record) []byte {
+		t.Helper()
+		spec.PartitionLeaderEpoch = 1
+		b, err := record.Build(spec, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	v := record.Record{Timestamp: now, Value: []byte("v")}
+	txn := func(base int64, pid int64, seq int32, n int) []byte {
+		recs := make([]record.Record, n)
+		for i := range recs {
+			recs[i] = v
+		}
+		return build(record.BatchSpec{BaseOffset: base, Transactional: true, Idempotent: true, ProducerID: pid, BaseSequence: seq}, recs...)
+	}
+	marker := func(base int64, pid int64, commit bool) []byte {
+		return build(record.BatchSpec{BaseOffset: base, Transactional: true, Control: true, Idempotent: true, ProducerID: pid, BaseSequence: -1},
+			record.EndTxnMarker(commit, 0, now))
+	}
+	var all []byte
+	for _, b := range [][]byte{
+		txn(0, 7, 0, 3),     // 0-2: aborted below
+		marker(3, 7, false), // 3
+		build(record.BatchSpec{BaseOffset: 4}, v, v), // 4-5: plain
+		txn(6, 8, 0, 2), // 6-7: still open
+	} {
+		all = append(all, b...)
+	}
+	if _, err := p.AppendReplicated(all, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p.FollowerAppended(8)
+	b, o, aborted, err := p.ReadCommitted(0, 1<<20)
+	if err != nil || o.HighWatermark != 8 || o.LastStable != 6 {
+		t.Fatalf("read_committed: %v, offsets %+v; want HW 8, LSO 6 (the open transaction)", err, o)
+	}
+	if end := lastBatchEnd(b); end != 6 {
+		t.Fatalf("read_committed on the follower read up to %d, want the LSO 6", end)
+	}
+	if len(aborted) != 1 || aborted[0].ProducerID != 7 || aborted[0].FirstOffset != 0 {
+		t.Fatalf("aborted transactions %+v, want producer 7 from offset 0", aborted)
+	}
+}

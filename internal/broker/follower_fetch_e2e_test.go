@@ -1,0 +1,266 @@
+package broker_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/gregor-streaming/gregor/internal/broker"
+	"github.com/gregor-streaming/gregor/internal/metadata"
+)
+
+// startRackCluster starts three brokers in racks rack-a, rack-b and
+// rack-c (broker 1, 2, 3); selector sets replica.selector.class.
+func startRackCluster(t *testing.T, selector bool) *replCluster {
+	t.Helper()
+	ctl := freeAddrs(t, 3)
+	var voters []string
+	for i, a := range ctl {
+		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
+	}
+	c := &replCluster{t: t, dirs: map[int32]string{}, props: map[int32]map[string]string{}, nodes: map[int32]*broker.Broker{}}
+	for i := range 3 {
+		id := int32(i + 1)
+		c.dirs[id] = t.TempDir()
+		c.props[id] = map[string]string{
+			"node.id":                      fmt.Sprint(id),
+			"controller.quorum.voters":     strings.Join(voters, ","),
+			"broker.heartbeat.interval.ms": "100",
+			"broker.session.timeout.ms":    "1500",
+			"broker.rack":                  rackOfNode(id),
+		}
+		if selector {
+			c.props[id]["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+		}
+		c.start(id)
+	}
+	waitUntil(t, "every broker live on every node", func() bool {
+		for _, b := range c.nodes {
+			if len(b.Meta().Image().LiveBrokerIDs()) != 3 {
+				return false
+			}
+		}
+		return true
+	})
+	return c
+}
+
+func rackOfNode(id int32) string { return "rack-" + string(rune('a'+id-1)) }
+
+// createRF3 creates topic with one partition on all three brokers and
+// returns its state once every node agrees and every replica is in sync.
+func (c *replCluster) createRF3(topic string) metadata.Partition {
+	c.t.Helper()
+	adm := kadm.NewClient(newClient(c.t, c.any().Addr()))
+	if resp, err := adm.CreateTopic(ctxT(c.t), 1, 3, nil, topic); err != nil || resp.Err != nil {
+		c.t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	var pm metadata.Partition
+	waitUntil(c.t, "the topic on every node with a full ISR", func() bool {
+		var ok bool
+		pm, ok = c.state(topic, 0)
+		return ok && pm.Leader >= 0 && len(pm.ISR) == 3
+	})
+	return pm
+}
+
+// servedBy counts, per broker, the record batches a client read.
+type servedBy struct {
+	mu sync.Mutex
+	n  map[int32]int
+}
+
+func (s *servedBy) OnFetchBatchRead(meta kgo.BrokerMetadata, _ string, _ int32, _ kgo.FetchBatchMetrics) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[int32]int{}
+	}
+	s.n[meta.NodeID]++
+}
+
+func (s *servedBy) counts() map[int32]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int32]int{}
+	for k, v := range s.n {
+		out[k] = v
+	}
+	return out
+}
+
+// consumeRack reads n records of partition 0 from the start with a
+// consumer in rack, checks they are v0000.. in order, exactly once, and
+// returns which brokers served the batches. produceMore, if set, runs
+// once the first half has been read (so later records reach a consumer
+// already parked on its replica).
+func consumeRack(t *testing.T, c *replCluster, topic, rack string, n int, produceMore func(), opts ...kgo.Opt) map[int32]int {
+	t.Helper()
+	hook := &servedBy{}
+	opts = append([]kgo.Opt{kgo.SeedBrokers(c.addrs()...), kgo.Rack(rack), kgo.WithHooks(hook),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}})}, opts...)
+	cl := newClient(t, c.any().Addr(), opts...)
+	var got []string
+	for len(got) < n {
+		fs := cl.PollFetches(ctxT(t))
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("consume: %v", err)
+		}
+		before := len(got)
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+		if produceMore != nil && before < n/2 && len(got) >= n/2 {
+			produceMore()
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("read %d records, want %d", len(got), n)
+	}
+	for i, v := range got {
+		if want := fmt.Sprintf("v%04d", i); v != want {
+			t.Fatalf("record %d is %q, want %q (lost, duplicated or reordered)", i, v, want)
+		}
+	}
+	return hook.counts()
+}
+
+// followerIn returns a follower of pm and its rack.
+func followerIn(pm metadata.Partition) (int32, string) {
+	for _, id := range pm.Replicas {
+		if id != pm.Leader {
+			return id, rackOfNode(id)
+		}
+	}
+	return -1, ""
+}
+
+// TestFollowerFetchRackAware: with the rack-aware selector, a consumer in
+// a follower's rack reads every record exactly once, all of them from
+// that follower, including records produced while it waits there.
+func TestFollowerFetchRackAware(t *testing.T) {
+	c := startRackCluster(t, true)
+	const topic = "closest"
+	pm := c.createRF3(topic)
+	follower, rack := followerIn(pm)
+	prod := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSeq(t, prod, topic, 0, 100)
+	served := consumeRack(t, c, topic, rack, 200, func() { produceSeq(t, prod, topic, 100, 200) })
+	if len(served) != 1 || served[follower] == 0 {
+		t.Fatalf("batches served by %v; want all by follower %d in %s (leader %d in %s)", served, follower, rack, pm.Leader, rackOfNode(pm.Leader))
+	}
+
+	// A consumer in the leader's rack, or in no rack, stays on the leader.
+	for _, r := range []string{rackOfNode(pm.Leader), ""} {
+		if served := consumeRack(t, c, topic, r, 200, nil); len(served) != 1 || served[pm.Leader] == 0 {
+			t.Fatalf("rack %q: batches served by %v, want the leader %d only", r, served, pm.Leader)
+		}
+	}
+}
+
+// TestFollowerFetchLeaderOnlyByDefault: without replica.selector.class a
+// consumer with a rack reads from the leader, and a follower refuses
+// consumer fetches.
+func TestFollowerFetchLeaderOnlyByDefault(t *testing.T) {
+	c := startRackCluster(t, false)
+	const topic = "leader-only"
+	pm := c.createRF3(topic)
+	follower, rack := followerIn(pm)
+	produceSeq(t, newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks())), topic, 0, 50)
+	if served := consumeRack(t, c, topic, rack, 50, nil); len(served) != 1 || served[pm.Leader] == 0 {
+		t.Fatalf("batches served by %v, want the leader %d only", served, pm.Leader)
+	}
+	sp := rawConsumerFetch(t, c, follower, topic, 12, 0, -1, rack)
+	if sp.ErrorCode != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("consumer fetch from a follower without the selector: %v", kerr.ErrorForCode(sp.ErrorCode))
+	}
+}
+
+// rawConsumerFetch sends one consumer Fetch for partition 0 to broker id.
+func rawConsumerFetch(t *testing.T, c *replCluster, id int32, topic string, version int16, offset int64, epoch int32, rack string) kmsg.FetchResponseTopicPartition {
+	t.Helper()
+	req := kmsg.NewPtrFetchRequest()
+	req.SetVersion(version)
+	req.ReplicaID, req.Rack, req.MaxBytes = -1, rack, 1<<20
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = topic
+	rt.TopicID = c.nodes[id].Meta().Image().Topic(topic).ID
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.FetchOffset, rp.CurrentLeaderEpoch, rp.PartitionMaxBytes = offset, epoch, 1<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	// The client negotiates the version of each request it sends: cap
+	// Fetch at the one asked for.
+	vs := kversion.Stable()
+	vs.SetMaxKeyVersion(req.Key(), version)
+	cl := newClient(t, c.nodes[id].Addr(), kgo.MaxVersions(vs))
+	resp, err := req.RequestWith(ctxT(t), cl.Broker(int(id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Topics[0].Partitions[0]
+}
+
+// TestFollowerFetchProtocol: the leader's preferred-replica answer and a
+// follower's errors, request by request.
+func TestFollowerFetchProtocol(t *testing.T) {
+	c := startRackCluster(t, true)
+	const topic = "closest-raw"
+	first := c.createRF3(topic)
+	produceSeq(t, newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks())), topic, 0, 10)
+	// A leader change, so that there is an older leader epoch to fence:
+	// the first leader stops, another leads, the first comes back as a
+	// follower and catches up.
+	c.stop(first.Leader)
+	waitUntil(t, "a new leader", func() bool {
+		pm, ok := c.state(topic, 0)
+		return ok && pm.Leader >= 0 && pm.Leader != first.Leader
+	})
+	c.start(first.Leader)
+	var pm metadata.Partition
+	waitUntil(t, "the old leader back in the ISR", func() bool {
+		var ok bool
+		pm, ok = c.state(topic, 0)
+		return ok && len(pm.ISR) == 3 && len(c.nodes) == 3
+	})
+	follower, rack := followerIn(pm)
+	waitUntil(t, "the follower's high watermark at 10", func() bool {
+		return c.part(follower, topic, 0).Offsets().HighWatermark >= 10
+	})
+
+	// The leader sends a consumer in the follower's rack there, with no
+	// records; v10 (no rack field) and other racks are served.
+	if sp := rawConsumerFetch(t, c, pm.Leader, topic, 12, 0, pm.LeaderEpoch, rack); sp.ErrorCode != 0 || sp.PreferredReadReplica != follower || len(sp.RecordBatches) != 0 {
+		t.Fatalf("leader, rack %s: %v, preferred %d, %d bytes; want preferred %d and no records", rack, kerr.ErrorForCode(sp.ErrorCode), sp.PreferredReadReplica, len(sp.RecordBatches), follower)
+	}
+	if sp := rawConsumerFetch(t, c, pm.Leader, topic, 12, 0, -1, "rack-z"); sp.PreferredReadReplica != -1 || len(sp.RecordBatches) == 0 {
+		t.Fatalf("leader, unknown rack: preferred %d, %d bytes; want records from the leader", sp.PreferredReadReplica, len(sp.RecordBatches))
+	}
+
+	// The follower serves v11+ below its high watermark, never redirects.
+	sp := rawConsumerFetch(t, c, follower, topic, 12, 0, pm.LeaderEpoch, rack)
+	if sp.ErrorCode != 0 || sp.PreferredReadReplica != -1 || len(sp.RecordBatches) == 0 || sp.HighWatermark > c.part(follower, topic, 0).Offsets().HighWatermark {
+		t.Fatalf("follower: %v, preferred %d, %d bytes, HW %d", kerr.ErrorForCode(sp.ErrorCode), sp.PreferredReadReplica, len(sp.RecordBatches), sp.HighWatermark)
+	}
+	for _, tt := range []struct {
+		name    string
+		version int16
+		offset  int64
+		epoch   int32
+		want    *kerr.Error
+	}{
+		{"v10", 10, 0, -1, kerr.NotLeaderForPartition},
+		{"older epoch", 12, 0, pm.LeaderEpoch - 1, kerr.FencedLeaderEpoch},
+		{"newer epoch", 12, 0, pm.LeaderEpoch + 1, kerr.UnknownLeaderEpoch},
+		{"beyond its log end", 12, 1000, -1, kerr.OffsetNotAvailable},
+	} {
+		if sp := rawConsumerFetch(t, c, follower, topic, tt.version, tt.offset, tt.epoch, rack); sp.ErrorCode != tt.want.Code {
+			t.Errorf("follower, %s: %v, want %v", tt.name, kerr.ErrorForCode(sp.ErrorCode), tt.want)
+		}
+	}
+}
