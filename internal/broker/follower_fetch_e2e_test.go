@@ -17,8 +17,9 @@ import (
 )
 
 // startRackCluster starts three brokers in racks rack-a, rack-b and
-// rack-c (broker 1, 2, 3); selector sets replica.selector.class.
-func startRackCluster(t *testing.T, selector bool) *replCluster {
+// rack-c (broker 1, 2, 3); selector sets replica.selector.class; extra
+// props are added to every broker's.
+func startRackCluster(t *testing.T, selector bool, extra ...map[string]string) *replCluster {
 	t.Helper()
 	ctl := freeAddrs(t, 3)
 	var voters []string
@@ -35,6 +36,11 @@ func startRackCluster(t *testing.T, selector bool) *replCluster {
 			"broker.heartbeat.interval.ms": "100",
 			"broker.session.timeout.ms":    "1500",
 			"broker.rack":                  rackOfNode(id),
+		}
+		for _, m := range extra {
+			for k, v := range m {
+				c.props[id][k] = v
+			}
 		}
 		if selector {
 			c.props[id]["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
@@ -160,6 +166,45 @@ func TestFollowerFetchRackAware(t *testing.T) {
 		if served := consumeRack(t, c, topic, r, 200, nil); len(served) != 1 || served[pm.Leader] == 0 {
 			t.Fatalf("rack %q: batches served by %v, want the leader %d only", r, served, pm.Leader)
 		}
+	}
+}
+
+// TestFollowerFetchReadCommitted: a read_committed consumer on a
+// follower sees committed transactions only, exactly once: the follower's
+// log tracks the transactional batches and markers it replicated and
+// computes its own last stable offset and aborted transactions.
+func TestFollowerFetchReadCommitted(t *testing.T) {
+	c := startRackCluster(t, true, txnClusterProps())
+	const topic = "closest-txn"
+	pm := c.createRF3(topic)
+	follower, rack := followerIn(pm)
+	txp := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.TransactionalID("closest-txn"), kgo.DefaultProduceTopic(topic))
+	write := func(from, to int, commit bool) {
+		t.Helper()
+		if err := txp.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		var recs []*kgo.Record
+		for i := from; i < to; i++ {
+			v := fmt.Sprintf("v%04d", i)
+			if !commit {
+				v = "aborted"
+			}
+			recs = append(recs, &kgo.Record{Value: []byte(v)})
+		}
+		if err := txp.ProduceSync(ctxT(t), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := txp.EndTransaction(ctxT(t), kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 20, true)
+	write(0, 10, false)
+	write(20, 40, true)
+	served := consumeRack(t, c, topic, rack, 40, nil, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if len(served) != 1 || served[follower] == 0 {
+		t.Fatalf("batches served by %v; want all by follower %d", served, follower)
 	}
 }
 
