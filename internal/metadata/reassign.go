@@ -99,6 +99,11 @@ func applyReassignPartition(img *Image, r *reassignPartitionRecord) (*Image, Par
 		if err := checkTarget(img, r.Replicas); err != nil {
 			return nil, Partition{}, fmt.Errorf("%w (%s-%d)", err, r.Topic, r.Partition)
 		}
+		if p.Reassigning() && slices.Equal(r.Replicas, p.TargetReplicas()) {
+			// The move in progress again: keep it (a replacement would
+			// drop its caught-up replicas from the ISR).
+			return img, p, nil
+		}
 	}
 	np, err := revertReassignment(img, p)
 	if err != nil {

@@ -131,6 +131,15 @@ func TestReassignReplace(t *testing.T) {
 	s.step(reassignRec("t", 0, 2, 3))
 	p := s.step(reassignRec("t", 0, 2, 4))
 	wantReassign(t, "replaced", p, []int32{2, 4, 1}, []int32{2, 1}, []int32{4}, []int32{1}, 1)
+	// The same target again changes nothing: a caught-up adding replica
+	// (3 of {3,4}) stays in sync.
+	s.step(reassignRec("t", 0, 3, 4))
+	p = s.step(alterRec(1, 0, s.part().PartitionEpoch, 1, 2, 3))
+	wantReassign(t, "3 in sync", p, []int32{3, 4, 2, 1}, []int32{3, 2, 1}, []int32{3, 4}, []int32{2, 1}, 1)
+	before := s.img
+	if after, _, err := apply(before, reassignRec("t", 0, 3, 4), 99); err != nil || after != before {
+		t.Fatal("the same target again changed the image")
+	}
 }
 
 func TestReassignValidation(t *testing.T) {
