@@ -13,9 +13,12 @@
 // isr.go hold the replication state (leader, epochs, ISR, followers'
 // progress, ISR decisions: ISRChange, acks=all: CheckProduce and
 // WaitReplicated); see docs/replication.md. A follower refuses produce
-// and consumer reads (ErrNotLeader); its log is written only by its
-// fetcher (AppendReplicated, TruncateReplica, refused with ErrNotFollower
-// once it no longer follows the fetcher's leader epoch).
+// (ErrNotLeader); consumer reads only when the handler serves them as a
+// follower (KIP-392: CheckFollowerRead, then Read/ReadCommitted, which
+// stop at the follower's high watermark; the leader offers followers
+// through ReadReplicas). Its log is written only by its fetcher
+// (AppendReplicated, TruncateReplica, refused with ErrNotFollower once it
+// no longer follows the fetcher's leader epoch).
 //
 // Offsets also carries the last stable offset (LSO, from the log's
 // transaction state and the high watermark); ReadCommitted serves
