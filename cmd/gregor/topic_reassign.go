@@ -179,10 +179,14 @@ func waitReassigned(cmd *cobra.Command, g *globals, f *reassignFlags, topic stri
 			}
 			last = line
 		}
+		onTarget := !st.moving && slices.Equal(st.replicas, target)
 		switch {
-		case !st.moving && slices.Equal(st.replicas, target):
+		case onTarget && (containsAll(st.isr, target) || stale >= staleLimit):
+			// (A broker's metadata may show the old ISR for a moment.)
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "done: %s-%d is on %s\n", topic, f.partition, formatIDs(st.replicas))
 			return err
+		case onTarget:
+			stale++
 		case !st.moving:
 			if stale++; stale >= staleLimit {
 				return failure("wait for the reassignment", fmt.Errorf("no move in progress, but the partition is on %s, not %s (cancelled or replaced?)",
@@ -216,8 +220,14 @@ func (s reassignState) String() string {
 			caught = append(caught, id)
 		}
 	}
-	return fmt.Sprintf("replicas %s, in sync %s, leader %d; adding %s (%d of %d caught up), removing %s",
-		formatIDs(s.replicas), formatIDs(s.isr), s.leader, formatIDs(s.adding), len(caught), len(s.adding), formatIDs(s.removing))
+	line := fmt.Sprintf("replicas %s, in sync %s, leader %d", formatIDs(s.replicas), formatIDs(s.isr), s.leader)
+	if len(s.adding) > 0 {
+		line += fmt.Sprintf("; adding %s (%d of %d caught up)", formatIDs(s.adding), len(caught), len(s.adding))
+	}
+	if len(s.removing) > 0 {
+		line += "; removing " + formatIDs(s.removing)
+	}
+	return line
 }
 
 // partitionState asks for the partition's metadata and its move in
@@ -311,6 +321,15 @@ func printReassignments(w io.Writer, topics []kmsg.ListPartitionReassignmentsRes
 		}
 	}
 	return tw.Flush()
+}
+
+func containsAll(set, ids []int32) bool {
+	for _, id := range ids {
+		if !slices.Contains(set, id) {
+			return false
+		}
+	}
+	return true
 }
 
 // formatIDs prints broker ids as [1 2 3].
