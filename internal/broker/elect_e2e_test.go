@@ -306,3 +306,36 @@ func TestElectLeadersProtocol(t *testing.T) {
 		t.Fatalf("unclean with leaders: %v", got)
 	}
 }
+
+// TestUncleanElectionStaticDefault: with unclean.leader.election.enable
+// in every broker's static config (server.properties) and no topic or
+// dynamic setting, the active controller elects the out-of-sync replica
+// of a leaderless partition once it is alive again.
+func TestUncleanElectionStaticDefault(t *testing.T) {
+	c := startReplClusterWith(t, 5, map[string]string{"unclean.leader.election.enable": "true"})
+	const topic = "unclean-static"
+	cl := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...))
+	createOnReplicas(t, cl, topic, []int32{1, 2})
+	waitUntil(t, "the topic on every node", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && len(s.ISR) == 2
+	})
+	c.stop(2)
+	waitUntil(t, "broker 2 out of the ISR", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && slices.Equal(s.ISR, []int32{1})
+	})
+	prod := newClient(t, c.nodes[3].Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	produceSeq(t, prod, topic, 0, 10)
+	c.stop(1)
+	waitUntil(t, "no leader", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && s.Leader == metadata.NoLeader
+	})
+	c.start(2)
+	waitUntil(t, "broker 2 elected by the controller", func() bool {
+		s, ok := c.state(topic, 0)
+		return ok && s.Leader == 2 && slices.Equal(s.ISR, []int32{2})
+	})
+	produceSeq(t, prod, topic, 10, 20)
+}
