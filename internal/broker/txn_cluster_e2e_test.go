@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-streaming/gregor/internal/group"
 	"github.com/gregor-streaming/gregor/internal/txn"
@@ -79,6 +81,28 @@ func runTxn(t *testing.T, cl *kgo.Client, topic, name string, parts []int32, com
 	if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
 		t.Fatalf("end transaction %s (commit %v): %v", name, commit, err)
 	}
+}
+
+// rawAbortMarker sends a WriteTxnMarkers request with an ABORT marker of
+// an unknown producer for one partition to broker id and returns the
+// partition's error code.
+func rawAbortMarker(t *testing.T, cl *kgo.Client, id int32, topic string, p int32) int16 {
+	t.Helper()
+	req := kmsg.NewPtrWriteTxnMarkersRequest()
+	m := kmsg.NewWriteTxnMarkersRequestMarker()
+	m.ProducerID, m.ProducerEpoch = 987654321, 0
+	mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
+	mt.Topic, mt.Partitions = topic, []int32{p}
+	m.Topics = append(m.Topics, mt)
+	req.Markers = append(req.Markers, m)
+	resp, err := req.RequestWith(ctxT(t), cl.Broker(int(id)))
+	if err != nil {
+		t.Fatalf("WriteTxnMarkers to broker %d: %v", id, err)
+	}
+	if len(resp.Markers) != 1 || len(resp.Markers[0].Topics) != 1 || len(resp.Markers[0].Topics[0].Partitions) != 1 {
+		t.Fatalf("WriteTxnMarkers answer: %+v", resp)
+	}
+	return resp.Markers[0].Topics[0].Partitions[0].ErrorCode
 }
 
 // stableOffsets returns each partition's last stable offset
@@ -212,6 +236,17 @@ func TestTxnClusterMarkers(t *testing.T) {
 	coord, _ := c.txnCoordinator(id)
 	t.Logf("coordinator %d, partition leaders %v", coord, leaders)
 
+	// Only a partition's leader takes a marker.
+	st, _ := c.state(topic, 0)
+	follower := st.Replicas[0]
+	if follower == st.Leader {
+		follower = st.Replicas[1]
+	}
+	raw := newClient(t, c.any().Addr(), seeds)
+	if code := rawAbortMarker(t, raw, follower, topic, 0); code != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("marker sent to follower %d: %v, want NOT_LEADER_OR_FOLLOWER", follower, kerr.ErrorForCode(code))
+	}
+
 	checkExactlyOnce(t, readAll(t, c, topic, parts, kgo.ReadCommitted()), committed, aborted, parts)
 	all := readAll(t, c, topic, parts, kgo.ReadUncommitted())
 	checkExactlyOnce(t, all, append(committed, aborted...), nil, parts)
@@ -280,6 +315,13 @@ func TestTxnClusterCoordinatorFailover(t *testing.T) {
 		}
 		return true
 	})
+
+	// A marker is refused, as an acks=all produce, below min.insync.replicas.
+	raw := newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...))
+	st, _ := c.state(topic, blocked[0])
+	if code := rawAbortMarker(t, raw, st.Leader, topic, blocked[0]); code != kerr.NotEnoughReplicas.Code {
+		t.Fatalf("marker with ISR %v below min.insync.replicas=3: %v, want NOT_ENOUGH_REPLICAS", st.ISR, kerr.ErrorForCode(code))
+	}
 
 	stateLog := c.part(coord, txn.StateTopic, statePart)
 	before := stateLog.Offsets().HighWatermark

@@ -69,6 +69,7 @@ type markerSpec struct {
 // (connection, malformed answer), in which case every partition is
 // retried.
 type markerReply struct {
+	pid   int64
 	codes map[TopicPartition]int16
 	err   error
 }
@@ -290,7 +291,7 @@ func markerReplies(batch []*markerItem, resp *kmsg.WriteTxnMarkersResponse) ([]m
 				codes[TopicPartition{Topic: t.Topic, Partition: p.Partition}] = p.ErrorCode
 			}
 		}
-		out[i].codes = codes
+		out[i].pid, out[i].codes = m.ProducerID, codes
 	}
 	return out, nil
 }

@@ -154,12 +154,8 @@ func (c *Coordinator) markerRound(ctx context.Context, pending []TopicPartition,
 	return out
 }
 
-// remoteOutcomes classifies a destination's answer as Kafka's
-// coordinator does: success done; UNKNOWN_TOPIC_OR_PARTITION dropped if
-// the topic is gone from the metadata, else retried; retriable codes
-// (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS[_AFTER_APPEND],
-// REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR, ...) and a failed request
-// retried; UNSUPPORTED_FOR_MESSAGE_FORMAT dropped; anything else fatal.
+// remoteOutcomes classifies a destination's answer per partition
+// (classifyMarkerCode); a failed request retries every partition.
 func (c *Coordinator) remoteOutcomes(dest int32, tps []TopicPartition, r markerReply) []markerOutcome {
 	out := make([]markerOutcome, 0, len(tps))
 	for _, tp := range tps {
@@ -172,27 +168,46 @@ func (c *Coordinator) remoteOutcomes(dest int32, tps []TopicPartition, r markerR
 			out = append(out, markerOutcome{tp: tp, err: fmt.Errorf("%w: broker %d did not answer the partition", errBadMarkerResponse, dest)})
 			continue
 		}
-		err := kerr.ErrorForCode(code)
-		switch {
-		case err == nil:
-			out = append(out, markerOutcome{tp: tp})
-		case errors.Is(err, kerr.UnknownTopicOrPartition):
-			if t := c.cfg.Meta.Image().Topic(tp.Topic); t == nil || int(tp.Partition) >= len(t.Partitions) {
-				c.log.Info("skipping marker for a deleted partition", "topic", tp.Topic, "partition", tp.Partition, "broker", dest)
-				out = append(out, markerOutcome{tp: tp})
-				continue
-			}
-			out = append(out, markerOutcome{tp: tp, err: err})
-		case errors.Is(err, kerr.UnsupportedForMessageFormat):
-			c.log.Warn("dropping marker the partition cannot store", "topic", tp.Topic, "partition", tp.Partition, "broker", dest, "err", err)
-			out = append(out, markerOutcome{tp: tp})
-		case kerr.IsRetriable(err):
-			out = append(out, markerOutcome{tp: tp, err: err})
-		default:
-			out = append(out, markerOutcome{tp: tp, err: fmt.Errorf("%w by broker %d: %w", errMarkerRefused, dest, err), fatal: true})
+		gone := func() bool {
+			t := c.cfg.Meta.Image().Topic(tp.Topic)
+			return t == nil || int(tp.Partition) >= len(t.Partitions)
 		}
+		o := classifyMarkerCode(tp, code, gone)
+		switch {
+		case o.err == nil && code != 0:
+			c.log.Warn("dropping marker", "topic", tp.Topic, "partition", tp.Partition, "broker", dest, "producer_id", r.pid, "err", kerr.ErrorForCode(code))
+		case o.fatal:
+			o.err = fmt.Errorf("broker %d: %w", dest, o.err)
+		}
+		out = append(out, o)
 	}
 	return out
+}
+
+// classifyMarkerCode is Kafka's coordinator's reading of a partition's
+// WriteTxnMarkers error code: success is done; UNKNOWN_TOPIC_OR_PARTITION
+// is dropped (done) if the topic is gone from the coordinator's metadata,
+// else retried; UNSUPPORTED_FOR_MESSAGE_FORMAT is dropped; retriable
+// codes (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS[_AFTER_APPEND],
+// REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR, ...) are retried; anything else
+// is fatal (errMarkerRefused).
+func classifyMarkerCode(tp TopicPartition, code int16, gone func() bool) markerOutcome {
+	err := kerr.ErrorForCode(code)
+	switch {
+	case err == nil:
+		return markerOutcome{tp: tp}
+	case errors.Is(err, kerr.UnknownTopicOrPartition):
+		if gone() {
+			return markerOutcome{tp: tp}
+		}
+		return markerOutcome{tp: tp, err: err}
+	case errors.Is(err, kerr.UnsupportedForMessageFormat):
+		return markerOutcome{tp: tp}
+	case kerr.IsRetriable(err):
+		return markerOutcome{tp: tp, err: err}
+	default:
+		return markerOutcome{tp: tp, err: fmt.Errorf("%w: %w", errMarkerRefused, err), fatal: true}
+	}
 }
 
 // retriableLocal reports whether a local marker write may succeed when
