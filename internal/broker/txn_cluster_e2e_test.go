@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -385,4 +386,76 @@ func describeTxn(t *testing.T, adm *kadm.Client, id string) string {
 		return ""
 	}
 	return d.State
+}
+
+// TestTxnClusterGroupTransactSessionETL is the consume-transform-produce
+// run of TestTxnGroupTransactSessionETL on three brokers: input and
+// output topics of 6 partitions, RF=3, leaders on every broker, and
+// replicated __consumer_offsets and __transaction_state, so each
+// transaction's markers (data partitions and the group's offsets
+// partition) go to several brokers. The committed output holds every
+// input exactly once and every output partition ends stable.
+func TestTxnClusterGroupTransactSessionETL(t *testing.T) {
+	c := startReplClusterWith(t, 3, txnClusterProps())
+	addr := c.any().Addr()
+	seeds := kgo.SeedBrokers(c.addrs()...)
+	adm := kadm.NewClient(newClient(t, addr, seeds))
+	for _, topic := range []string{"eos-in", "eos-out"} {
+		if resp, err := adm.CreateTopic(ctxT(t), 6, 3, nil, topic); err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", topic, err, resp.Err)
+		}
+		c.leaders(topic, 6)
+	}
+	const n = 300
+	ctx := ctxT(t)
+	prod := newClient(t, addr, seeds, kgo.DefaultProduceTopic("eos-in"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	for i := range n {
+		prod.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprintf("v-%d", i))}, nil)
+	}
+	if err := prod.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	run := &eosRun{committed: map[string]int{}, done: make(chan struct{}), want: n}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for w := range 2 {
+		wg.Go(func() {
+			if err := runWorker(ctx, addr, fmt.Sprintf("eos-cluster-%d", w), w == 0, run); err != nil {
+				errs <- fmt.Errorf("worker %d: %w", w, err)
+			}
+		})
+	}
+	select {
+	case <-run.done:
+	case err := <-errs:
+		t.Fatal(err)
+	case <-ctx.Done():
+		t.Fatalf("only %d of %d inputs committed", len(run.committed), n)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for v, k := range run.committed {
+		if k != 1 {
+			t.Errorf("input %s committed %d times", v, k)
+		}
+	}
+	seen := map[string]int{}
+	for _, v := range values(t, addr, "eos-out", n, kgo.FetchIsolationLevel(kgo.ReadCommitted())) {
+		seen[v]++
+	}
+	for i := range n {
+		if k := seen[fmt.Sprintf("v-%d", i)]; k != 1 {
+			t.Errorf("input v-%d appears %d times in the committed output", i, k)
+		}
+	}
+	lso, hw := stableOffsets(t, adm, "eos-out")
+	for p, o := range lso {
+		if o != hw[p] {
+			t.Errorf("eos-out partition %d: LSO %d, high watermark %d after every transaction ended", p, o, hw[p])
+		}
+	}
 }
