@@ -95,7 +95,11 @@ func electionSet(ctx context.Context, adm *kadm.Client, topic string, partition 
 // printElections prints one line per partition; it fails when a
 // partition's election failed for another reason than not being needed.
 func printElections(w io.Writer, res kadm.ElectLeadersResults) error {
-	if len(res) == 0 {
+	total := 0
+	for _, ps := range res {
+		total += len(ps)
+	}
+	if total == 0 { // Kafka names every topic, with no partitions
 		fmt.Fprintln(w, "no partition needed an election")
 		return nil
 	}
