@@ -1,10 +1,15 @@
 package broker_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -307,5 +312,60 @@ func TestFollowerFetchProtocol(t *testing.T) {
 		if sp := rawConsumerFetch(t, c, follower, topic, tt.version, tt.offset, tt.epoch, rack); sp.ErrorCode != tt.want.Code {
 			t.Errorf("follower, %s: %v, want %v", tt.name, kerr.ErrorForCode(sp.ErrorCode), tt.want)
 		}
+	}
+}
+
+// TestFollowerFetchLibrdkafka: librdkafka (through kcat) with client.rack
+// follows the leader's preferred read replica and reads every record
+// from the follower. Skipped without kcat unless GREGOR_REQUIRE_BLACKBOX=1.
+func TestFollowerFetchLibrdkafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("black-box clients are not run with -short")
+	}
+	if _, err := exec.LookPath("kcat"); err != nil {
+		if os.Getenv("GREGOR_REQUIRE_BLACKBOX") == "1" {
+			t.Fatal("kcat is not installed (GREGOR_REQUIRE_BLACKBOX=1)")
+		}
+		t.Skip("kcat is not installed")
+	}
+	c := startRackCluster(t, true)
+	const topic = "closest-kcat"
+	pm := c.createRF3(topic)
+	follower, rack := followerIn(pm)
+	produceSeq(t, newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.AllISRAcks())), topic, 0, 30)
+	waitUntil(t, "the follower's high watermark at 30", func() bool {
+		return c.part(follower, topic, 0).Offsets().HighWatermark >= 30
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "kcat", "-C", "-b", c.nodes[pm.Leader].Addr(), "-t", topic, "-p", "0",
+		"-o", "beginning", "-e", "-X", "client.rack="+rack, "-d", "fetch", "-f", "%s\n")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kcat: %v\n%s", err, stderr.String())
+	}
+	var want strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&want, "v%04d\n", i)
+	}
+	if stdout.String() != want.String() {
+		t.Fatalf("kcat read:\n%s\nwant v0000..v0029 once each", stdout.String())
+	}
+	// librdkafka's fetch debug log names the broker each batch of
+	// messages came from: "<host:port>/<node id>: Enqueue N message(s)".
+	from := fmt.Sprintf("%s/%d: Enqueue ", c.nodes[follower].Addr(), follower)
+	enqueued := 0
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if !strings.Contains(line, ": Enqueue ") {
+			continue
+		}
+		if !strings.Contains(line, from) {
+			t.Fatalf("messages not from follower %d in %s: %s", follower, rack, line)
+		}
+		enqueued++
+	}
+	if enqueued == 0 {
+		t.Fatalf("no fetch from follower %d in librdkafka's log:\n%s", follower, stderr.String())
 	}
 }
