@@ -217,3 +217,71 @@ func TestReassignCreatePartitionsRF(t *testing.T) {
 		t.Fatalf("new partition's replicas %v, want one (the target's replication factor)", got)
 	}
 }
+
+// FuzzReassignRecord applies arbitrary records (seeded with reassignments
+// and ISR changes) to an image with a move in progress: apply never
+// changes the image it was given, and every partition stays consistent:
+// distinct replicas, adding and removing disjoint subsets of them, a
+// non-empty ISR of replicas, a leader in the ISR (or none).
+func FuzzReassignRecord(f *testing.F) {
+	for _, r := range []*record{
+		reassignRec("t", 0, 3, 4), reassignRec("t", 0), reassignRec("t", 0, 2, 4, 1), reassignRec("t", 0, 4),
+		alterRec(1, 0, 2, 1, 2, 3), alterRec(1, 0, 2, 1, 2, 3, 4), alterRec(1, 0, 2, 1, 3),
+	} {
+		b, err := encodeRecord(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	base := emptyImage()
+	for i, r := range []*record{regRec(1), regRec(2), regRec(3), regRec(4), assignedTopic("t", 1, 2),
+		reassignRec("t", 0, 3, 4), alterRec(1, 0, 1, 1, 2, 3)} {
+		var err error
+		if base, _, err = apply(base, r, uint64(i+1)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	before, err := encodeImage(base)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeRecord(b)
+		if err != nil {
+			return
+		}
+		next, _, err := apply(base, r, 100)
+		if after, _ := encodeImage(base); string(after) != string(before) {
+			t.Fatal("apply changed the image it was given")
+		}
+		if err != nil {
+			return
+		}
+		for _, tp := range next.Topics {
+			for _, p := range tp.Partitions {
+				checkPartition(t, p)
+			}
+		}
+	})
+}
+
+func checkPartition(t *testing.T, p Partition) {
+	t.Helper()
+	for i, id := range p.Replicas {
+		if slices.Contains(p.Replicas[:i], id) {
+			t.Fatalf("repeated replica: %+v", p)
+		}
+	}
+	sub := func(s []int32) bool { return len(subtract(s, p.Replicas)) == 0 }
+	switch {
+	case len(p.ISR) == 0 || !sub(p.ISR) || !sub(p.AddingReplicas) || !sub(p.RemovingReplicas):
+		t.Fatalf("ISR, adding or removing not replicas: %+v", p)
+	case len(subtract(p.AddingReplicas, p.RemovingReplicas)) != len(p.AddingReplicas):
+		t.Fatalf("a replica both added and removed: %+v", p)
+	case len(p.TargetReplicas()) == 0:
+		t.Fatalf("no target replicas: %+v", p)
+	case p.Leader != NoLeader && !slices.Contains(p.ISR, p.Leader):
+		t.Fatalf("leader out of the ISR: %+v", p)
+	}
+}
