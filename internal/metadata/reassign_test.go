@@ -222,7 +222,8 @@ func TestReassignCreatePartitionsRF(t *testing.T) {
 // and ISR changes) to an image with a move in progress: apply never
 // changes the image it was given, and every partition stays consistent:
 // distinct replicas, adding and removing disjoint subsets of them, a
-// non-empty ISR of replicas, a leader in the ISR (or none).
+// non-empty ISR of replicas, a leader in the ISR (or none); and a
+// reassignment never adds a member to the ISR.
 func FuzzReassignRecord(f *testing.F) {
 	for _, r := range []*record{
 		reassignRec("t", 0, 3, 4), reassignRec("t", 0), reassignRec("t", 0, 2, 4, 1), reassignRec("t", 0, 4),
@@ -261,6 +262,14 @@ func FuzzReassignRecord(f *testing.F) {
 		for _, tp := range next.Topics {
 			for _, p := range tp.Partitions {
 				checkPartition(t, p)
+			}
+		}
+		// A reassignment never vouches for a replica's data: only the
+		// leader's alter_partition adds ISR members.
+		if r.Type == typeReassignPartition {
+			was := base.Topics["t"].Partitions[0].ISR
+			if now := next.Topics["t"].Partitions[0].ISR; len(subtract(now, was)) > 0 {
+				t.Fatalf("a reassignment added %v to the ISR %v", subtract(now, was), was)
 			}
 		}
 	})
