@@ -19,6 +19,7 @@ import (
 
 	"github.com/gregor-streaming/gregor/internal/broker"
 	"github.com/gregor-streaming/gregor/internal/metadata"
+	"github.com/gregor-streaming/gregor/internal/record"
 )
 
 // startRackCluster starts three brokers in racks rack-a, rack-b and
@@ -231,12 +232,26 @@ func TestFollowerFetchLeaderOnlyByDefault(t *testing.T) {
 	}
 }
 
-// rawConsumerFetch sends one consumer Fetch for partition 0 to broker id.
+// fetchClient is a client of broker id whose Fetch requests use version
+// (the client negotiates each request's version: cap Fetch there).
+func fetchClient(t *testing.T, c *replCluster, id int32, version int16) *kgo.Client {
+	t.Helper()
+	vs := kversion.Stable()
+	vs.SetMaxKeyVersion(kmsg.NewPtrFetchRequest().Key(), version)
+	return newClient(t, c.nodes[id].Addr(), kgo.MaxVersions(vs))
+}
+
+// rawConsumerFetch sends one consumer Fetch for partition 0 to broker id
+// (answered at once: max wait 0).
 func rawConsumerFetch(t *testing.T, c *replCluster, id int32, topic string, version int16, offset int64, epoch int32, rack string) kmsg.FetchResponseTopicPartition {
 	t.Helper()
+	return fetchWith(t, fetchClient(t, c, id, version), c, id, topic, offset, epoch, rack)
+}
+
+func fetchWith(t *testing.T, cl *kgo.Client, c *replCluster, id int32, topic string, offset int64, epoch int32, rack string) kmsg.FetchResponseTopicPartition {
+	t.Helper()
 	req := kmsg.NewPtrFetchRequest()
-	req.SetVersion(version)
-	req.ReplicaID, req.Rack, req.MaxBytes = -1, rack, 1<<20
+	req.ReplicaID, req.Rack, req.MaxBytes, req.MaxWaitMillis = -1, rack, 1<<20, 0
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic = topic
 	rt.TopicID = c.nodes[id].Meta().Image().Topic(topic).ID
@@ -244,16 +259,26 @@ func rawConsumerFetch(t *testing.T, c *replCluster, id int32, topic string, vers
 	rp.FetchOffset, rp.CurrentLeaderEpoch, rp.PartitionMaxBytes = offset, epoch, 1<<20
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	// The client negotiates the version of each request it sends: cap
-	// Fetch at the one asked for.
-	vs := kversion.Stable()
-	vs.SetMaxKeyVersion(req.Key(), version)
-	cl := newClient(t, c.nodes[id].Addr(), kgo.MaxVersions(vs))
 	resp, err := req.RequestWith(ctxT(t), cl.Broker(int(id)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp.Topics[0].Partitions[0]
+}
+
+// batchesEnd returns the offset after the last whole batch in b.
+func batchesEnd(t *testing.T, b []byte) int64 {
+	t.Helper()
+	end := int64(-1)
+	for len(b) >= record.HeaderSize {
+		h, err := record.ParseHeader(b)
+		if err != nil || h.Size() > len(b) {
+			break
+		}
+		end = h.LastOffset() + 1
+		b = b[h.Size():]
+	}
+	return end
 }
 
 // TestFollowerFetchProtocol: the leader's preferred-replica answer and a
@@ -312,6 +337,54 @@ func TestFollowerFetchProtocol(t *testing.T) {
 		if sp := rawConsumerFetch(t, c, follower, topic, tt.version, tt.offset, tt.epoch, rack); sp.ErrorCode != tt.want.Code {
 			t.Errorf("follower, %s: %v, want %v", tt.name, kerr.ErrorForCode(sp.ErrorCode), tt.want)
 		}
+	}
+	followerBelowItsHW(t, c, pm, follower, topic, rack)
+}
+
+// followerBelowItsHW: under a steady stream of acks=1 writes the follower
+// keeps holding records beyond its high watermark (one replica-fetch round
+// behind the leader's); fetches from its tail never return them, and the
+// high watermark it answers never exceeds the leader's.
+func followerBelowItsHW(t *testing.T, c *replCluster, pm metadata.Partition, follower int32, topic, rack string) {
+	t.Helper()
+	prod := newClient(t, c.nodes[pm.Leader].Addr(), kgo.SeedBrokers(c.addrs()...), kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := prod.ProduceSync(ctxT(t), &kgo.Record{Topic: topic, Value: []byte("more")}).FirstErr(); err != nil {
+				t.Errorf("produce: %v", err)
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	cl := fetchClient(t, c, follower, 16)
+	lagged := 0
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(20 * time.Second); lagged < 20 && time.Now().Before(deadline); <-tick.C {
+		o := c.part(follower, topic, 0).Offsets()
+		if o.LogEnd <= o.HighWatermark {
+			continue
+		}
+		lagged++
+		sp := fetchWith(t, cl, c, follower, topic, max(o.HighWatermark-2, 0), -1, rack)
+		leaderHW := c.part(pm.Leader, topic, 0).Offsets().HighWatermark
+		if sp.ErrorCode != 0 || sp.HighWatermark > leaderHW {
+			t.Fatalf("fetch from the follower: %v, HW %d, leader's HW %d", kerr.ErrorForCode(sp.ErrorCode), sp.HighWatermark, leaderHW)
+		}
+		if end := batchesEnd(t, sp.RecordBatches); end > sp.HighWatermark {
+			t.Fatalf("the follower returned records up to %d, its high watermark is %d (log end %d)", end, sp.HighWatermark, o.LogEnd)
+		}
+	}
+	if lagged == 0 {
+		t.Fatal("the follower never held records beyond its high watermark")
 	}
 }
 
