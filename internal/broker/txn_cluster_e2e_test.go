@@ -338,8 +338,13 @@ func TestTxnClusterCoordinatorFailover(t *testing.T) {
 		return ok && st.Leader >= 0 && st.Leader != coord
 	})
 	adm2 := kadm.NewClient(newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...)))
-	if st := describeTxn(t, adm2, id); st != "PrepareCommit" {
-		t.Fatalf("transaction %s while a partition refuses markers, want PrepareCommit", st)
+	var state string
+	waitUntil(t, "the new coordinator describing the transaction", func() bool {
+		state = describeTxn(t, adm2, id)
+		return state != ""
+	})
+	if state != "PrepareCommit" {
+		t.Fatalf("transaction %s while a partition refuses markers, want PrepareCommit", state)
 	}
 	lso, hw := stableOffsets(t, adm2, topic)
 	for _, p := range blocked {
