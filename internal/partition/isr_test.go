@@ -181,3 +181,60 @@ func TestWaitReplicatedErrors(t *testing.T) {
 		t.Fatalf("after losing the leadership: %v", err)
 	}
 }
+
+// A restarted broker that its (possibly stale) metadata names leader does
+// not take its log end as the high watermark: records it holds may never
+// have been committed. It waits for its in-sync followers, unless it is
+// alone in the ISR.
+func TestRestartedLeaderWaitsForFollowersBeforeHW(t *testing.T) {
+	mfs := fs.NewMem()
+	top := topic("t", 1, 1, nil)
+	top.Partitions[0].Replicas = []int32{1, 2, 3}
+	top.Partitions[0].ISR = []int32{1}
+	bc := brokerConfig(t, map[string]string{})
+	m := NewManager(mfs, "/data", 1, quiet)
+	if err := m.Apply(image(top), bc); err != nil {
+		t.Fatal(err)
+	}
+	p := m.Get("t", 0)
+	if _, err := p.Append(batch(t, 5), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitDurable(5); err != nil {
+		t.Fatal(err)
+	}
+	if hw := p.Offsets().HighWatermark; hw != 5 {
+		t.Fatalf("HW %d as the only ISR member, want 5", hw)
+	}
+	m.Close()
+
+	for _, tc := range []struct {
+		isr    []int32
+		wantHW int64
+	}{{[]int32{1}, 5}, {[]int32{1, 2, 3}, 0}} {
+		top.Partitions[0].ISR = tc.isr
+		m := NewManager(mfs, "/data", 1, quiet)
+		if err := m.Apply(image(top), bc); err != nil {
+			t.Fatal(err)
+		}
+		p := m.Get("t", 0)
+		if hw := p.Offsets().HighWatermark; hw != tc.wantHW {
+			t.Fatalf("ISR %v: HW %d after the restart, want %d", tc.isr, hw, tc.wantHW)
+		}
+		if pending := p.HighWatermarkPending(); pending != (tc.wantHW == 0) {
+			t.Fatalf("ISR %v: HighWatermarkPending %v", tc.isr, pending)
+		}
+		if len(tc.isr) > 1 {
+			now := time.Now()
+			for _, id := range []int32{2, 3} {
+				if _, err := p.UpdateFollower(id, 5, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if hw := p.Offsets().HighWatermark; hw != 5 {
+				t.Fatalf("HW %d once both followers fetched at 5", hw)
+			}
+		}
+		m.Close()
+	}
+}

@@ -138,9 +138,15 @@ func (p *Partition) ApplyReplication(pm metadata.Partition, self int32, b *confi
 	}
 	r.signalLocked()
 	r.mu.Unlock()
-	if first && pm.Leader != self {
-		// Until the leader says otherwise, nothing of a follower's log
-		// is known to be committed.
+	if first {
+		// A log just opened (a restart) holds records nobody may have
+		// committed: a follower waits for its leader's high watermark,
+		// and a leader for its in-sync followers' fetches (the bound
+		// below; a leader alone in its ISR gets its log end back at
+		// once). Starting from the log end instead would let a broker
+		// restarted with stale metadata, still "leading" an old epoch,
+		// serve uncommitted records to consumers (fault harness, seed
+		// 20261126).
 		p.mu.Lock()
 		p.mu.hw = min(p.mu.hw, p.log.StartOffset())
 		p.mu.Unlock()
