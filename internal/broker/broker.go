@@ -49,6 +49,7 @@ type Broker struct {
 
 	effective atomic.Pointer[config.Broker]
 	reconcile sync.Mutex // serializes applying images to partitions
+	swept     bool       // stale partition dirs removed (under reconcile)
 	stop      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -108,9 +109,6 @@ func (b *Broker) start() error {
 		// Serve what opened; the rest answer NOT_LEADER_OR_FOLLOWER
 		// and the error names each partition that failed.
 		b.logger.Error("some partitions could not be opened", "err", err)
-	}
-	if err := b.parts.RemoveOrphans(); err != nil {
-		b.logger.Error("removing partitions of deleted topics failed", "err", err)
 	}
 	b.groups = group.New(group.Config{
 		NodeID: cfg.NodeID, Meta: b.meta, Parts: b.parts, Broker: b.Config, Reconcile: b.apply,
@@ -238,7 +236,19 @@ func (b *Broker) apply() error {
 		eff = b.effective.Load()
 	}
 	b.effective.Store(eff)
+	if !b.registeredIn(img) {
+		return nil // ready.go: no partitions until this incarnation is registered
+	}
 	err = b.parts.Apply(img, eff)
+	if err == nil && !b.swept {
+		// Only now does the manager hold every partition this broker
+		// hosts (none failed to open): any other partition dir is of a
+		// deleted topic.
+		b.swept = true
+		if err := b.parts.RemoveOrphans(); err != nil {
+			b.logger.Error("removing partitions of deleted topics failed", "err", err)
+		}
+	}
 	b.updateReplication(img)
 	// Coordinators unload the internal partitions this broker stopped
 	// leading (nil during Start's first apply).

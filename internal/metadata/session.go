@@ -50,6 +50,9 @@ func (n *Node) StartSession(reg BrokerRegistration, interval time.Duration) *Ses
 // and applied on this node.
 func (s *Session) Registered() <-chan struct{} { return s.registered }
 
+// Incarnation returns the incarnation id this session registers.
+func (s *Session) Incarnation() [16]byte { return s.reg.IncarnationID }
+
 func (s *Session) run() {
 	defer close(s.done)
 	t := time.NewTicker(s.interval)
