@@ -21,6 +21,7 @@ func newClusterCmd(g *globals) *cobra.Command {
 		RunE:  helpOrUnknown,
 	}
 	cmd.AddCommand(newClusterInfoCmd(g), newClusterQuorumCmd(g), newClusterElectCmd(g))
+	cmd.AddCommand(newClusterAddVoterCmd(g), newClusterRemoveVoterCmd(g)) // cluster_voters.go
 	return cmd
 }
 

@@ -21,6 +21,7 @@ type serveFlags struct {
 	nodeID     int
 	voters     string
 	ctlListen  string
+	roles      string
 	overrides  []string
 	logLevel   string
 	pprof      string
@@ -47,6 +48,7 @@ GREGOR_LOG_RETENTION_MS), and flags, in increasing precedence.`,
 	fl.IntVar(&f.nodeID, "node-id", -1, "node id (sets node.id)")
 	fl.StringVar(&f.voters, "controller-voters", "", "the metadata quorum's voters, id@host:port,... (sets controller.quorum.voters)")
 	fl.StringVar(&f.ctlListen, "controller-listen", "", "address for the quorum's traffic, host:port (adds CONTROLLER://host:port to listeners); default: this node's entry in --controller-voters")
+	fl.StringVar(&f.roles, "roles", "", "process.roles: broker,controller (default), broker (a broker-only node: follows the quorum as a non-voting learner), or controller (a controller-only node: votes, serves no clients)")
 	fl.StringArrayVar(&f.overrides, "override", nil, "set any property, name=value (repeatable)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's pprof endpoints (/debug/pprof/) on this host:port, for profiling")
@@ -75,6 +77,9 @@ func (f *serveFlags) properties() (map[string]string, error) {
 		}
 		m["listeners"] = ls + ",CONTROLLER://" + f.ctlListen
 		m["controller.listener.names"] = "CONTROLLER"
+	}
+	if f.roles != "" {
+		m["process.roles"] = f.roles
 	}
 	if f.advertise != "" {
 		m["advertised.listeners"] = "PLAINTEXT://" + f.advertise
@@ -117,7 +122,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		}
 		defer stopPprof()
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "gregor %s: broker %d listening on %s, data in %s\n", version, cfg.NodeID, b.Addr(), b.DataDir())
+	if b.Addr() == "" {
+		fmt.Fprintf(cmd.OutOrStdout(), "gregor %s: controller %d (no broker listener), data in %s\n", version, cfg.NodeID, b.DataDir())
+	} else {
+		fmt.Fprintf(cmd.OutOrStdout(), "gregor %s: broker %d listening on %s, data in %s\n", version, cfg.NodeID, b.Addr(), b.DataDir())
+	}
 	<-cmd.Context().Done()
 	logger.Info("shutting down")
 	return b.Close()

@@ -95,6 +95,12 @@ func (b *Broker) start() error {
 	if err := b.startQuorum(plan); err != nil {
 		return err
 	}
+	if !plan.broker {
+		// process.roles=controller: the quorum only, no Kafka listener,
+		// never registered, so never given replicas or coordinators.
+		b.logger.Info("controller-only node: no broker listeners, partitions or coordinators", "node_id", cfg.NodeID)
+		return nil
+	}
 	lns, err := b.listen()
 	if err != nil {
 		return err
@@ -264,8 +270,14 @@ func (b *Broker) apply() error {
 // Addrs returns the bound listener addresses.
 func (b *Broker) Addrs() []net.Addr { return b.addrs }
 
-// Addr returns the first listener's address as host:port.
-func (b *Broker) Addr() string { return b.addrs[0].String() }
+// Addr returns the first listener's address as host:port; "" on a
+// controller-only node, which has none.
+func (b *Broker) Addr() string {
+	if len(b.addrs) == 0 {
+		return ""
+	}
+	return b.addrs[0].String()
+}
 
 // DataDir returns the data directory.
 func (b *Broker) DataDir() string { return b.dataDir }

@@ -26,20 +26,38 @@ type quorumPlan struct {
 	peers     map[int32]string // controller address by voter id
 	clusterID string
 	listen    string // controller listener address; "" for a quorum of one
+	// broker and controller are process.roles; learner is set for a node
+	// that is not among the voters (a broker-only node, or a controller
+	// waiting to be added as a voter): it joins the quorum as a learner.
+	broker, controller, learner bool
+	// networked: the node talks to other members over a controller
+	// listener (several voters, a learner, a controller-only node, or a
+	// lone voter with a controller listener that learners may join).
+	networked bool
 }
 
-// multi reports whether the quorum has other voters than this node.
-func (p *quorumPlan) multi() bool { return len(p.voters) > 1 }
+// multi reports whether the node runs the quorum transport.
+func (p *quorumPlan) multi() bool { return p.networked }
 
-// planQuorum checks the quorum settings. A quorum of one (no voters, or
-// only this node) needs no controller listener. Nodes with only one of
-// the roles are not supported yet.
+// planQuorum checks the quorum settings (process.roles,
+// controller.quorum.voters, the controller listener). A quorum of one (no
+// voters, or only this node and no controller listener) needs no
+// transport.
 func planQuorum(cfg *config.Broker) (*quorumPlan, error) {
-	roles := slices.Sorted(slices.Values(cfg.ProcessRoles))
-	if !slices.Equal(slices.Compact(roles), []string{"broker", "controller"}) {
-		return nil, fmt.Errorf("process.roles=%s: only combined nodes (broker,controller) are supported so far", strings.Join(cfg.ProcessRoles, ","))
-	}
 	p := &quorumPlan{peers: map[int32]string{}, clusterID: cfg.ClusterID}
+	for _, r := range cfg.ProcessRoles {
+		switch strings.ToLower(strings.TrimSpace(r)) {
+		case "broker":
+			p.broker = true
+		case "controller":
+			p.controller = true
+		default:
+			return nil, fmt.Errorf("process.roles=%s: roles are broker and controller", strings.Join(cfg.ProcessRoles, ","))
+		}
+	}
+	if !p.broker && !p.controller {
+		return nil, errors.New("process.roles is empty: set broker, controller or broker,controller")
+	}
 	for _, s := range cfg.ControllerQuorumVoters {
 		v, err := config.ParseVoter(strings.TrimSpace(s))
 		if err != nil {
@@ -52,30 +70,70 @@ func planQuorum(cfg *config.Broker) (*quorumPlan, error) {
 		p.peers[v.ID] = net.JoinHostPort(v.Host, strconv.Itoa(v.Port))
 	}
 	if len(p.voters) == 0 {
+		if !p.broker || !p.controller {
+			return nil, fmt.Errorf("process.roles=%s needs controller.quorum.voters (the controllers to follow)", strings.Join(cfg.ProcessRoles, ","))
+		}
 		return p, nil
 	}
-	self, ok := p.peers[cfg.NodeID]
-	if !ok {
-		return nil, fmt.Errorf("node.id %d is not in controller.quorum.voters (%s); a combined node must be a voter", cfg.NodeID, strings.Join(cfg.ControllerQuorumVoters, ","))
+	self, voter := p.peers[cfg.NodeID]
+	if voter && !p.controller {
+		return nil, fmt.Errorf("node.id %d is in controller.quorum.voters (%s) but process.roles=%s: a broker-only node does not vote", cfg.NodeID, strings.Join(cfg.ControllerQuorumVoters, ","), strings.Join(cfg.ProcessRoles, ","))
 	}
-	if !p.multi() {
-		return p, nil
-	}
-	p.listen = self
-	ls, err := parseListeners(cfg.Listeners)
+	p.learner = !voter
+	ctl, err := controllerListener(cfg)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range ls {
-		if isController(cfg, l.name) {
-			p.listen = net.JoinHostPort(l.host, strconv.Itoa(l.port))
-			break
+	p.networked = len(p.voters) > 1 || p.learner || !p.broker || ctl != ""
+	if !p.networked {
+		return p, nil
+	}
+	switch {
+	case ctl != "":
+		p.listen = ctl
+	case voter:
+		p.listen = self
+	default:
+		// A learner without a controller listener: an ephemeral port
+		// on the client listener's host; the voters learn the bound
+		// address from its join request.
+		if p.listen, err = ephemeralControllerAddr(cfg); err != nil {
+			return nil, err
 		}
 	}
 	if p.clusterID == "" {
 		p.clusterID = derivedClusterID(cfg.ControllerQuorumVoters)
 	}
 	return p, nil
+}
+
+// controllerListener returns the address of the listener named by
+// controller.listener.names, "" if there is none.
+func controllerListener(cfg *config.Broker) (string, error) {
+	ls, err := parseListeners(cfg.Listeners)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range ls {
+		if isController(cfg, l.name) {
+			return net.JoinHostPort(l.host, strconv.Itoa(l.port)), nil
+		}
+	}
+	return "", nil
+}
+
+// ephemeralControllerAddr is host:0 on the first client listener's host
+// (loopback when it is a wildcard).
+func ephemeralControllerAddr(cfg *config.Broker) (string, error) {
+	ls, err := parseListeners(cfg.Listeners)
+	if err != nil {
+		return "", err
+	}
+	host := "127.0.0.1"
+	if len(ls) > 0 && ls[0].host != "" && !net.ParseIP(ls[0].host).IsUnspecified() {
+		host = ls[0].host
+	}
+	return net.JoinHostPort(host, "0"), nil
 }
 
 // isController reports whether listener name is a controller listener.
@@ -119,6 +177,7 @@ func (b *Broker) startQuorum(plan *quorumPlan) error {
 			Logger: b.logger,
 		})
 		mc.Transport, mc.Voters = b.quorum, plan.voters
+		mc.Learner, mc.Addr = plan.learner, ln.Addr().String()
 		mc.SessionTimeout = time.Duration(b.static.BrokerSessionTimeoutMs) * time.Millisecond
 		mc.Balancing = metadata.Balancing{AutoRebalance: b.static.AutoLeaderRebalanceEnable,
 			ImbalancePercentage: int(b.static.LeaderImbalancePerBrokerPercentage),

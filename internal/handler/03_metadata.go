@@ -42,7 +42,7 @@ func (h *handlers) metadata(r *Request) Reply {
 	img := h.image()
 	resp.Brokers = brokersOf(img)
 	resp.ClusterID = &img.ClusterID
-	resp.ControllerID = img.Controller
+	resp.ControllerID = img.ClientController(h.env.NodeID)
 
 	all := req.Topics == nil || (r.Version == 0 && len(req.Topics) == 0)
 	if all {

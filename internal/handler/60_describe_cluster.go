@@ -24,7 +24,7 @@ func (h *handlers) describeCluster(r *Request) Reply {
 	}
 	img := h.image()
 	resp.ClusterID = img.ClusterID
-	resp.ControllerID = img.Controller
+	resp.ControllerID = img.ClientController(h.env.NodeID)
 	for _, mb := range brokersOf(img) {
 		b := kmsg.NewDescribeClusterResponseBroker()
 		b.NodeID, b.Host, b.Port, b.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack

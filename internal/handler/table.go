@@ -27,6 +27,8 @@ func (h *handlers) entries() []Entry {
 		{Key: kmsg.IncrementalAlterConfigs.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.incrementalAlterConfigs},
 		{Key: kmsg.DescribeCluster.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.describeCluster},
 		{Key: kmsg.DescribeQuorum.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.describeQuorum},
+		{Key: kmsg.AddRaftVoter.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.addRaftVoter},
+		{Key: kmsg.RemoveRaftVoter.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.removeRaftVoter},
 		{Key: kmsg.DescribeTopicPartitions.Int16(), MinVersion: 0, MaxVersion: 0, Handle: h.describeTopicPartitions},
 		{Key: kmsg.ElectLeaders.Int16(), MinVersion: 0, MaxVersion: 2, Handle: h.electLeaders},
 		{Key: kmsg.AlterPartitionAssignments.Int16(), MinVersion: 0, MaxVersion: 1, Handle: h.alterPartitionReassignments},

@@ -67,5 +67,19 @@
 // stop (Broker.Fenced). See docs/metadata.md for the protocol, the storage
 // format and the failure cases.
 //
+// # Membership
+//
+// A node started with Config.Learner (a broker-only node, or a controller
+// not yet voting) joins as a Raft learner: it asks the voters
+// (JoinRequest, through the transport; ReceiveJoin on their side), the
+// leader adds it with a ConfChange carrying its Config.Addr, and it
+// follows the log from the leader's snapshot without ever voting.
+// AddVoter promotes a caught-up learner and RemoveVoter removes a member,
+// one single-node ConfChange at a time, checked again when applied so
+// every node accepts or rejects it alike (ErrDuplicateVoter,
+// ErrUnknownMember, ErrLastVoter, ErrNotCaughtUp). Members' addresses are
+// handed to the transport (Transport.SetPeer / RemovePeer) and kept in
+// snapshots; QuorumStatus reports learners as Observers (membership.go).
+//
 // Goroutines: one driver per Node, and one per Session.
 package metadata

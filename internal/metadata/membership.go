@@ -216,9 +216,11 @@ func (d *driver) member() bool {
 }
 
 // maybeJoin runs every election timeout on a learner that is not a
-// member yet: it asks every voter it knows to add it.
+// member yet, or whose address in the log is not its current one (it
+// restarted on another port): it asks every voter it knows to add it.
 func (d *driver) maybeJoin() {
-	if !d.n.cfg.Learner || d.removed || d.member() {
+	cfg := d.n.cfg
+	if !cfg.Learner || d.removed || (d.member() && d.addrs[uint64(cfg.NodeID)] == cfg.Addr) {
 		return
 	}
 	j := JoinRequest{ID: d.n.cfg.NodeID, Addr: d.n.cfg.Addr}
@@ -368,4 +370,17 @@ func (d *driver) announceMembers() {
 			d.n.cfg.Transport.SetPeer(id, d.addrs[id])
 		}
 	}
+}
+
+// ClientController is the controller id to tell Kafka clients (Metadata,
+// DescribeCluster): the Raft leader when it is a registered broker (even
+// a fenced one: clients then retry until a new leader is known); for a
+// controller-only leader, which has no Kafka listener, self, a broker
+// that hands every proposal to the leader through Raft, as Kafka brokers
+// forward admin requests; -1 when no leader is known.
+func (img *Image) ClientController(self int32) int32 {
+	if img.Controller < 0 || img.Brokers[img.Controller] != nil {
+		return img.Controller
+	}
+	return self
 }

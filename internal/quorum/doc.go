@@ -13,11 +13,21 @@
 // with a payload of at most MaxFrame bytes whose first byte is its kind:
 // 1 hello (JSON {"v":1,"node_id":N,"cluster_id":"..."}, the first frame
 // of every connection), 2 a Raft message (raftpb.Message in protobuf), 3 a
-// broker heartbeat (JSON metadata.BrokerHeartbeat). A receiver closes the
-// connection on any frame that is too long, fails its CRC or does not
-// parse, on a hello from an unknown node or another cluster, and on a
-// Raft message whose From is not the hello's node: a stray or foreign
-// process can never inject messages into the quorum.
+// broker heartbeat (JSON metadata.BrokerHeartbeat), 4 a join request (JSON
+// metadata.JoinRequest). A receiver closes the connection on any frame
+// that is too long, fails its CRC or does not parse, on a hello from
+// another cluster, on a Raft message whose From is not the hello's node,
+// and on a join for another node not marked forwarded. A node that is not
+// a member (no peer entry) may connect, but only its join requests are
+// heard: its Raft messages and heartbeats are dropped, so a stray or
+// foreign process can never inject messages into the quorum.
+//
+// # Members
+//
+// The peers are the configured voters (Config.Peers) plus the members the
+// metadata node adds at run time (SetPeer, from the membership changes it
+// applies: learners, new voters); RemovePeer stops a removed member's
+// writer. The peer map is guarded by the transport's mutex.
 //
 // # Never blocking Raft
 //
@@ -33,5 +43,6 @@
 // # Goroutines
 //
 // One accept loop, one reader per accepted connection and one writer per
-// peer, all started by Start and ended by Close, which waits for them.
+// peer (SetPeer starts one, RemovePeer ends it), all ended by Close,
+// which waits for them.
 package quorum
