@@ -259,3 +259,34 @@ func TestRolesVoterChanges(t *testing.T) {
 		t.Fatalf("create after the changes: %v %v", err, resp.Err)
 	}
 }
+
+// TestRolesLoneControllerWithBrokers: one controller-only voter and two
+// broker-only nodes. The Raft leader is always the controller, which
+// clients cannot reach, so Metadata names a broker as the controller,
+// admin requests work through it, and DescribeQuorum is answered by a
+// broker with its own view.
+func TestRolesLoneControllerWithBrokers(t *testing.T) {
+	c := newRolesCluster(t, 1)
+	c.start(1, "controller")
+	b2 := c.start(2, "broker")
+	c.start(3, "broker")
+	c.waitLive(2, 3)
+	waitUntil(t, "the brokers to know the controller", func() bool {
+		return b2.Meta().Image().Controller == 1 && c.nodes[3].Meta().Image().Controller == 1
+	})
+	cl := newClient(t, b2.Addr())
+	md, err := kmsg.NewPtrMetadataRequest().RequestWith(ctxT(t), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.ControllerID != 2 {
+		t.Fatalf("Metadata from broker 2 names controller %d, want itself", md.ControllerID)
+	}
+	if resp, err := kadm.NewClient(cl).CreateTopic(ctxT(t), 3, 2, nil, "via-broker"); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	q := describeQuorum(t, cl)
+	if q.LeaderID != 1 || !slices.Equal(replicaIDs(q.CurrentVoters), []int32{1}) || !slices.Equal(replicaIDs(q.Observers), []int32{2, 3}) {
+		t.Fatalf("DescribeQuorum leader %d voters %v observers %v", q.LeaderID, replicaIDs(q.CurrentVoters), replicaIDs(q.Observers))
+	}
+}
