@@ -233,3 +233,25 @@ func FuzzDecodeMembers(f *testing.F) {
 		}
 	})
 }
+
+// TestLearnerRestartBeforeJoining: a learner that could not reach the
+// quorum (no snapshot yet, an empty log) restarts from its empty
+// directory and joins then.
+func TestLearnerRestartBeforeJoining(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	lead := q.leader()
+	register(t, lead, 1, 2, 3)
+	q.net.setCut(4, true)
+	q.startLearner(4)
+	if st := q.status(q.nodes[4]); st.LastIndex != 0 || len(st.Voters) != 0 {
+		t.Fatalf("a learner that never joined has log end %d and voters %v", st.LastIndex, ids(st.Voters))
+	}
+	q.stop(4)
+	q.net.setCut(4, false)
+	l := q.startLearner(4)
+	lead = q.waitMembers([]int32{1, 2, 3}, []int32{4})
+	q.converged(lead)
+	if len(l.Image().Brokers) != 3 {
+		t.Fatalf("the learner's image has %d brokers", len(l.Image().Brokers))
+	}
+}

@@ -184,6 +184,9 @@ func readAll(f fs.File) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
+	if size == 0 {
+		return nil, nil // an empty WAL: a learner that never heard from the quorum
+	}
 	b := make([]byte, size)
 	if _, err := f.ReadAt(b, 0); err != nil {
 		return nil, fmt.Errorf("metadata: read %s: %w", f.Name(), err)
