@@ -194,7 +194,9 @@ func partitionsUpTo(n int32) []int32 {
 // aborting in turn. After each EndTxn every partition is stable (its LSO
 // is its high watermark, and moved on) and every replica holds the
 // marker (markers wait for the ISR); read_committed reads exactly the
-// committed records, read_uncommitted all of them.
+// committed records, read_uncommitted all of them. A transaction whose
+// other topic is deleted before the commit completes (those markers are
+// dropped). Only a partition's leader takes a marker.
 func TestTxnClusterMarkers(t *testing.T) {
 	c := startReplClusterWith(t, 3, txnClusterProps())
 	const topic, n = "txn-spread", int32(6)
@@ -248,8 +250,53 @@ func TestTxnClusterMarkers(t *testing.T) {
 		t.Fatalf("marker sent to follower %d: %v, want NOT_LEADER_OR_FOLLOWER", follower, kerr.ErrorForCode(code))
 	}
 
-	checkExactlyOnce(t, readAll(t, c, topic, parts, kgo.ReadCommitted()), committed, aborted, parts)
+	// A topic of the transaction deleted before the commit: its markers
+	// are dropped, the others written, the transaction completes.
+	const doomed = "txn-doomed"
+	if resp, err := adm.CreateTopic(ctxT(t), 3, 3, nil, doomed); err != nil || resp.Err != nil {
+		t.Fatalf("create %s: %v %v", doomed, err, resp.Err)
+	}
+	c.leaders(doomed, 3)
+	if err := prod.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*kgo.Record{
+		{Topic: doomed, Partition: 0, Value: []byte("gone")}, {Topic: doomed, Partition: 2, Value: []byte("gone")},
+		{Topic: topic, Partition: 1, Value: []byte("kept-p1")}, {Topic: topic, Partition: 4, Value: []byte("kept-p4")},
+	} {
+		if err := prod.ProduceSync(ctxT(t), r).FirstErr(); err != nil {
+			t.Fatalf("produce to %s-%d: %v", r.Topic, r.Partition, err)
+		}
+	}
+	if resp, err := adm.DeleteTopic(ctxT(t), doomed); err != nil || resp.Err != nil {
+		t.Fatalf("delete %s: %v %v", doomed, err, resp.Err)
+	}
+	waitUntil(t, doomed+" deleted on every broker", func() bool {
+		for _, b := range c.nodes {
+			if b.Meta().Image().Topic(doomed) != nil {
+				return false
+			}
+		}
+		return true
+	})
+	if err := prod.EndTransaction(ctxT(t), kgo.TryCommit); err != nil {
+		t.Fatalf("commit with a deleted topic: %v", err)
+	}
+	if st := describeTxn(t, adm, id); st != "CompleteCommit" {
+		t.Fatalf("transaction %s after committing with a deleted topic, want CompleteCommit", st)
+	}
+
+	seen := readAll(t, c, topic, parts, kgo.ReadCommitted())
+	for _, v := range []string{"kept-p1", "kept-p4"} {
+		if seen[v] != 1 {
+			t.Errorf("%s read %d times, want once", v, seen[v])
+		}
+		delete(seen, v)
+	}
+	checkExactlyOnce(t, seen, committed, aborted, parts)
 	all := readAll(t, c, topic, parts, kgo.ReadUncommitted())
+	delete(all, "kept-p1")
+	delete(all, "kept-p4")
 	checkExactlyOnce(t, all, append(committed, aborted...), nil, parts)
 }
 
