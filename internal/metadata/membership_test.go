@@ -255,3 +255,35 @@ func TestLearnerRestartBeforeJoining(t *testing.T) {
 		t.Fatalf("the learner's image has %d brokers", len(l.Image().Brokers))
 	}
 }
+
+// TestMembershipChangeLeaderCrash: the leader stops right after
+// proposing a promotion. Whether the change committed or not, the
+// remaining nodes agree on one configuration and go on committing.
+func TestMembershipChangeLeaderCrash(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	q.startLearner(4)
+	lead := q.waitMembers([]int32{1, 2, 3}, []int32{4})
+	q.converged(lead)
+	done := make(chan error, 1)
+	go func() { done <- lead.AddVoter(context.Background(), 4, "") }()
+	q.stop(lead.cfg.NodeID)
+	<-done // applied, ErrNotLeader or ErrClosed: any is fine here
+	var voters []int32
+	q.waitFor("the running nodes to agree on the voters", func() bool {
+		voters = nil
+		for _, n := range q.nodes {
+			v := ids(q.status(n).Voters)
+			if voters != nil && !slices.Equal(v, voters) {
+				return false
+			}
+			voters = v
+		}
+		return true
+	})
+	if len(voters) != 3 && len(voters) != 4 {
+		t.Fatalf("voters %v", voters)
+	}
+	lead = q.leader()
+	register(t, lead, 1, 2, 3)
+	q.converged(lead)
+}
