@@ -232,12 +232,12 @@ func (c *Coordinator) tickEntry(e *entry, expiration time.Duration) {
 	} else if ok {
 		c.log.Info("aborting timed-out transaction", "transactional_id", e.m.ID, "producer_id", e.m.ProducerID,
 			"timeout_ms", e.m.TimeoutMs, "partitions", len(e.m.Partitions))
-		if err := c.store(e, n); err != nil {
+		if err := c.store(context.Background(), e, n); err != nil {
 			c.log.Error("writing transaction abort failed", "transactional_id", e.m.ID, "err", err)
 		}
 	}
 	if e.m.State.preparing() {
-		if err := c.finish(e, markerRetryRoundTimeout); err != nil {
+		if err := c.finish(context.Background(), e, markerRetryRoundTimeout); err != nil {
 			c.log.Warn("transaction markers not all written; retrying later", "transactional_id", e.m.ID, "state", e.m.State, "err", err)
 			if !errors.Is(err, ErrNotCoordinator) {
 				c.schedule(c.now().Add(c.cfg.RetryInterval / 10))
@@ -373,8 +373,9 @@ func (c *Coordinator) write(part int32, key, value []byte) error {
 }
 
 // store writes n as e's new state and adopts it; then, for a Prepare
-// state, writes the markers and the completion. e.mu must be held.
-func (c *Coordinator) store(e *entry, n Metadata) error {
+// state, writes the markers and the completion (until ctx ends, at most
+// markerRoundTimeout). e.mu must be held.
+func (c *Coordinator) store(ctx context.Context, e *entry, n Metadata) error {
 	if e.unloaded {
 		return ErrNotCoordinator
 	}
@@ -384,16 +385,16 @@ func (c *Coordinator) store(e *entry, n Metadata) error {
 	e.m = n
 	c.schedule(n.Deadline())
 	if n.State.preparing() {
-		return c.finish(e, markerRoundTimeout)
+		return c.finish(ctx, e, markerRoundTimeout)
 	}
 	return nil
 }
 
 // finish writes the markers of a Prepare state to every partition of the
-// transaction (retrying for at most round), then the Complete state. On
-// error the state stays Prepare and the background loop retries. e.mu
-// must be held.
-func (c *Coordinator) finish(e *entry, round time.Duration) error {
+// transaction (retrying until ctx ends, for at most round), then the
+// Complete state. On error the state stays Prepare and the background
+// loop retries. e.mu must be held.
+func (c *Coordinator) finish(ctx context.Context, e *entry, round time.Duration) error {
 	m := e.m
 	p, err := c.hosted(e.part)
 	if err != nil {
@@ -409,7 +410,7 @@ func (c *Coordinator) finish(e *entry, round time.Duration) error {
 		return nil
 	}
 	spec := markerSpec{pid: m.ProducerID, epoch: m.ProducerEpoch, coordEpoch: coordEpoch, commit: m.State == PrepareCommit}
-	if err := c.writeMarkers(round, still, m.Partitions, spec); err != nil {
+	if err := c.writeMarkers(ctx, round, still, m.Partitions, spec); err != nil {
 		return err
 	}
 	done := Complete(m, c.now().UnixMilli())

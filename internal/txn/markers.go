@@ -65,10 +65,13 @@ type markerOutcome struct {
 // and returns once every one is replicated (or dropped because its topic
 // was deleted). still is checked between rounds: when it fails (this
 // broker stopped coordinating the transaction) writeMarkers stops with its
-// error. It gives up after round or on a non-retriable error.
-func (c *Coordinator) writeMarkers(round time.Duration, still func() error, tps []TopicPartition, spec markerSpec) error {
-	ctx, cancel := context.WithTimeout(c.sender.ctx, round)
+// error. It gives up when ctx ends (a request's connection closed), after
+// round, when the coordinator closes, or on a non-retriable error.
+func (c *Coordinator) writeMarkers(ctx context.Context, round time.Duration, still func() error, tps []TopicPartition, spec markerSpec) error {
+	ctx, cancel := context.WithTimeout(ctx, round)
 	defer cancel()
+	stop := context.AfterFunc(c.sender.ctx, cancel)
+	defer stop()
 	pending := tps
 	backoff := markerMinBackoff
 	for {

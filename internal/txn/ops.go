@@ -72,7 +72,7 @@ func (c *Coordinator) InitProducerID(ctx context.Context, req InitRequest) (int6
 			return e.m.ProducerID, e.m.ProducerEpoch, 0
 		case InitAbortFirst:
 			c.log.Info("aborting the open transaction of a re-initialized transactional id", "transactional_id", req.ID, "producer_id", e.m.ProducerID)
-			if err := c.store(e, n); err != nil {
+			if err := c.store(ctx, e, n); err != nil {
 				// The abort is decided; markers are retried in the background.
 				c.log.Warn("abort markers not all written yet", "transactional_id", req.ID, "err", err)
 				return -1, -1, kerr.ConcurrentTransactions.Code
@@ -82,7 +82,7 @@ func (c *Coordinator) InitProducerID(ctx context.Context, req InitRequest) (int6
 			req.ProducerID, req.ProducerEpoch = -1, -1
 			continue
 		}
-		if err := c.store(e, n); err != nil {
+		if err := c.store(ctx, e, n); err != nil {
 			return -1, -1, c.ErrCode("InitProducerId", err)
 		}
 		return n.ProducerID, n.ProducerEpoch, 0
@@ -150,7 +150,7 @@ func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid int64, e
 	if err != nil || !changed {
 		return c.ErrCode("AddPartitionsToTxn", err)
 	}
-	return c.ErrCode("AddPartitionsToTxn", c.store(e, n))
+	return c.ErrCode("AddPartitionsToTxn", c.store(ctx, e, n))
 }
 
 // Verify checks that partition tp is in the open transaction of id with
@@ -200,7 +200,7 @@ func (c *Coordinator) EndTxn(ctx context.Context, id string, pid int64, epoch in
 	if d == EndDone {
 		return 0
 	}
-	if err := c.store(e, n); err != nil {
+	if err := c.store(ctx, e, n); err != nil {
 		if e.m.State.preparing() {
 			c.log.Warn("transaction markers not all written; retrying in the background", "transactional_id", id, "err", err)
 			c.schedule(c.now().Add(c.cfg.RetryInterval / 10))
