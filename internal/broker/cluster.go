@@ -189,6 +189,7 @@ func (b *Broker) startQuorum(plan *quorumPlan) error {
 		return fmt.Errorf("start metadata quorum in %s: %w", mc.Dir, err)
 	}
 	if b.quorum != nil {
+		b.quorum.SetClusterID(b.meta.Image().ClusterID)
 		b.quorum.Start(b.meta)
 	}
 	return nil

@@ -290,3 +290,42 @@ func TestRolesLoneControllerWithBrokers(t *testing.T) {
 		t.Fatalf("DescribeQuorum leader %d voters %v observers %v", q.LeaderID, replicaIDs(q.CurrentVoters), replicaIDs(q.Observers))
 	}
 }
+
+// TestRolesGrowFromOneNode: a node that ran as a quorum of one (a random
+// cluster id) is restarted with a controller listener, and a broker-only
+// node given that cluster id joins it and gets a replica of its topic.
+func TestRolesGrowFromOneNode(t *testing.T) {
+	c := newRolesCluster(t, 1)
+	dir := t.TempDir()
+	solo := brokertest.Start(t, brokertest.Options{Dir: dir, Props: map[string]string{"node.id": "1"}})
+	clusterID := solo.Meta().Image().ClusterID
+	if resp, err := kadm.NewClient(newClient(t, solo.Addr())).CreateTopic(ctxT(t), 1, 1, nil, "early"); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	if err := solo.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctlAddr := strings.TrimPrefix(c.voters, "1@")
+	c.dirs[1] = dir
+	b1 := brokertest.Start(t, brokertest.Options{Dir: dir, Props: map[string]string{
+		"node.id": "1", "controller.quorum.voters": c.voters,
+		"listeners":                    "PLAINTEXT://127.0.0.1:0,CONTROLLER://" + ctlAddr,
+		"controller.listener.names":    "CONTROLLER",
+		"broker.heartbeat.interval.ms": "100", "broker.session.timeout.ms": "1500",
+	}})
+	c.nodes[1] = b1
+	if got := b1.Meta().Image().ClusterID; got != clusterID {
+		t.Fatalf("cluster id changed from %s to %s", clusterID, got)
+	}
+	b2 := brokertest.Start(t, brokertest.Options{Props: map[string]string{
+		"node.id": "2", "process.roles": "broker", "controller.quorum.voters": c.voters, "cluster.id": clusterID,
+		"broker.heartbeat.interval.ms": "100", "broker.session.timeout.ms": "1500",
+	}})
+	c.nodes[2] = b2
+	c.waitLive(1, 2)
+	waitUntil(t, "the early topic on the new broker", func() bool { return b2.Meta().Image().Topic("early") != nil })
+	adm := kadm.NewClient(newClient(t, b2.Addr()))
+	if resp, err := adm.CreateTopic(ctxT(t), 2, 2, nil, "both"); err != nil || resp.Err != nil {
+		t.Fatalf("create RF=2 topic: %v %v", err, resp.Err)
+	}
+}

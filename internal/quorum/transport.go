@@ -94,6 +94,21 @@ func (t *Transport) newPeer(id uint64, addr string) *peer {
 	return p
 }
 
+// SetClusterID replaces Config.ClusterID, the id hellos carry and must
+// match; call it before Start. A node uses the id stored in its quorum,
+// which wins over a configured or derived one.
+func (t *Transport) SetClusterID(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mu.started {
+		return
+	}
+	if id != t.cfg.ClusterID {
+		t.log.Info("using the cluster id stored in the metadata quorum", "stored", id, "configured", t.cfg.ClusterID)
+	}
+	t.cfg.ClusterID = id
+}
+
 // Start starts accepting peers' connections and dialing them; incoming
 // messages go to r.
 func (t *Transport) Start(r Receiver) {
