@@ -395,6 +395,9 @@ func (c *Coordinator) store(ctx context.Context, e *entry, n Metadata) error {
 // Complete state. On error the state stays Prepare and the background
 // loop retries. e.mu must be held.
 func (c *Coordinator) finish(ctx context.Context, e *entry, round time.Duration) error {
+	if e.unloaded {
+		return ErrNotCoordinator
+	}
 	m := e.m
 	p, err := c.hosted(e.part)
 	if err != nil {
