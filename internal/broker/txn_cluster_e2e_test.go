@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-streaming/gregor/internal/group"
+	"github.com/gregor-streaming/gregor/internal/record"
 	"github.com/gregor-streaming/gregor/internal/txn"
 )
 
@@ -510,4 +512,94 @@ func TestTxnClusterGroupTransactSessionETL(t *testing.T) {
 			t.Errorf("eos-out partition %d: LSO %d, high watermark %d after every transaction ended", p, o, hw[p])
 		}
 	}
+}
+
+// TestTxnClusterProduceVerification: a partition leader that does not
+// coordinate the producer's transactional id asks the coordinator
+// (AddPartitionsToTxn verify_only) before appending a transactional
+// batch: a batch for a partition the transaction did not add is refused
+// with INVALID_TXN_STATE and nothing is appended; the transaction's own
+// partitions take their batches.
+func TestTxnClusterProduceVerification(t *testing.T) {
+	c := startReplClusterWith(t, 3, txnClusterProps())
+	const topic, n, id = "txn-verify", int32(6), "verify-txn"
+	seeds := kgo.SeedBrokers(c.addrs()...)
+	adm := kadm.NewClient(newClient(t, c.any().Addr(), seeds))
+	if resp, err := adm.CreateTopic(ctxT(t), n, 3, nil, topic); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	leaders := c.leaders(topic, n)
+	prod := txnClient(t, c.any().Addr(), id, seeds, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := prod.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	coord, _ := c.txnCoordinator(id)
+	var added, other int32 = -1, -1
+	for p, l := range leaders {
+		switch {
+		case l == coord:
+		case added < 0:
+			added = int32(p)
+		case other < 0:
+			other = int32(p)
+		}
+	}
+	if added < 0 || other < 0 {
+		t.Fatalf("leaders %v: want two partitions led by brokers other than the coordinator %d", leaders, coord)
+	}
+	if err := prod.ProduceSync(ctxT(t), &kgo.Record{Topic: topic, Partition: added, Value: []byte("in-txn")}).FirstErr(); err != nil {
+		t.Fatalf("produce to partition %d (verified by coordinator %d): %v", added, coord, err)
+	}
+	ds, err := adm.DescribeTransactions(ctxT(t), id)
+	if err != nil || ds[id].Err != nil {
+		t.Fatalf("describe transaction: %v %v", err, ds[id].Err)
+	}
+	d := ds[id]
+
+	raw := newClient(t, c.any().Addr(), seeds)
+	before := c.part(leaders[other], topic, other).Offsets().LogEnd
+	if code := rawTxnProduce(t, raw, leaders[other], id, d.ProducerID, d.ProducerEpoch, topic, other); code != kerr.InvalidTxnState.Code {
+		t.Fatalf("transactional batch for partition %d, not in the transaction: %v, want INVALID_TXN_STATE", other, kerr.ErrorForCode(code))
+	}
+	if after := c.part(leaders[other], topic, other).Offsets().LogEnd; after != before {
+		t.Fatalf("refused batch appended: log end %d -> %d", before, after)
+	}
+	if code := rawTxnProduce(t, raw, leaders[added], id, d.ProducerID, d.ProducerEpoch+1, topic, added); code != kerr.InvalidProducerEpoch.Code && code != kerr.ProducerFenced.Code {
+		t.Fatalf("batch with a producer epoch the coordinator does not know: %v, want INVALID_PRODUCER_EPOCH", kerr.ErrorForCode(code))
+	}
+	if err := prod.EndTransaction(ctxT(t), kgo.TryCommit); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	lso, hw := stableOffsets(t, adm, topic)
+	for p := range n {
+		if lso[p] != hw[p] {
+			t.Errorf("partition %d: LSO %d, high watermark %d", p, lso[p], hw[p])
+		}
+	}
+}
+
+// rawTxnProduce sends a one-record transactional batch of producer
+// pid/epoch for id to partition p of topic on broker node and returns
+// the partition's error code.
+func rawTxnProduce(t *testing.T, cl *kgo.Client, node int32, id string, pid int64, epoch int16, topic string, p int32) int16 {
+	t.Helper()
+	batch, err := record.Build(record.BatchSpec{PartitionLeaderEpoch: -1, Transactional: true, Idempotent: true,
+		ProducerID: pid, ProducerEpoch: epoch, BaseSequence: 1000},
+		[]record.Record{{Timestamp: time.Now().UnixMilli(), Value: []byte("stray")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis, req.TransactionID = -1, 5000, &id
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Partition, rp.Records = p, batch
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctxT(t), cl.Broker(int(node)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Topics[0].Partitions[0].ErrorCode
 }

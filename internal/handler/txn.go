@@ -13,7 +13,8 @@ import (
 // the request names the transactional id and the partition was added to
 // its open transaction with the batch's producer id and epoch (KIP-890
 // verification, which keeps a late or stray batch from opening a
-// transaction the coordinator will never end).
+// transaction the coordinator will never end), asking the coordinator
+// when it is another broker.
 func (h *handlers) verifyTxnProduce(r *Request, topic string, part int32, hdr *record.Header) int16 {
 	req := r.Msg.(*kmsg.ProduceRequest)
 	if req.TransactionID == nil || *req.TransactionID == "" {
@@ -21,7 +22,7 @@ func (h *handlers) verifyTxnProduce(r *Request, topic string, part int32, hdr *r
 	}
 	ctx, cancel := timeout(r.Ctx, 0)
 	defer cancel()
-	return h.env.Txns.Verify(ctx, *req.TransactionID, hdr.ProducerID, hdr.ProducerEpoch, txn.TopicPartition{Topic: topic, Partition: part})
+	return h.env.Txns.VerifyProduce(ctx, *req.TransactionID, hdr.ProducerID, hdr.ProducerEpoch, txn.TopicPartition{Topic: topic, Partition: part})
 }
 
 // offsetsPartition returns the __consumer_offsets partition of a group,

@@ -71,8 +71,12 @@ type Coordinator struct {
 	cfg  Config
 	log  *slog.Logger
 	pids producerIDs
-	// sender carries markers to partitions other brokers lead.
+	// sender carries markers to partitions other brokers lead, and
+	// produce verifications to other coordinators.
 	sender *markerSender
+	// verified: transactions verified by another coordinator
+	// (verify_remote.go).
+	verified verifiedSet
 
 	mu struct {
 		sync.Mutex
@@ -209,6 +213,13 @@ func (c *Coordinator) tick() {
 	c.timer.Unlock()
 	c.unloadLost()
 	c.loadAll()
+	c.verified.sweep(func(tp TopicPartition) (int32, bool) {
+		p := c.cfg.Parts.Get(tp.Topic, tp.Partition)
+		if p == nil || !p.Replication().Leads() {
+			return 0, false
+		}
+		return p.LeaderEpoch(), true
+	})
 	expiration := time.Duration(c.cfg.Broker().TransactionalIDExpirationMs) * time.Millisecond
 	for _, e := range c.entries() {
 		select {

@@ -92,14 +92,22 @@ type markerSender struct {
 	mu struct {
 		sync.Mutex
 		queues map[int32]chan *markerItem
+		// idle holds connections for one-off requests (request), per
+		// destination.
+		idle   map[int32][]*replication.Client
 		closed bool
 	}
 }
+
+// maxIdlePerBroker bounds the idle one-off connections kept per
+// destination.
+const maxIdlePerBroker = 4
 
 func newMarkerSender(self int32, meta *metadata.Node, logger *slog.Logger) *markerSender {
 	s := &markerSender{self: self, meta: meta, log: logger, clientID: fmt.Sprintf("gregor-txn-markers-%d", self)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.queues = map[int32]chan *markerItem{}
+	s.mu.idle = map[int32][]*replication.Client{}
 	return s
 }
 
@@ -108,9 +116,81 @@ func newMarkerSender(self int32, meta *metadata.Node, logger *slog.Logger) *mark
 func (s *markerSender) close() {
 	s.mu.Lock()
 	s.mu.closed = true
+	idle := s.mu.idle
+	s.mu.idle = nil
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	for dest, cls := range idle {
+		for _, cl := range cls {
+			s.closeClient(dest, cl)
+		}
+	}
+}
+
+// request sends one request to broker dest outside the marker queues
+// (a produce verification), on an idle connection or a new one, and
+// returns its response. ctx bounds it (and close interrupts it).
+func (s *markerSender) request(ctx context.Context, dest int32, req kmsg.Request) (kmsg.Response, error) {
+	cl, err := s.takeIdle(dest)
+	if err != nil {
+		return nil, err
+	}
+	if cl == nil {
+		addr := s.addr(dest)
+		if addr == "" {
+			return nil, errNoBrokerAddr
+		}
+		if cl, err = replication.Dial(addr, s.clientID, markerDialTimeout); err != nil {
+			return nil, err
+		}
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(markerRequestTimeout)
+	}
+	stop := context.AfterFunc(ctx, func() { s.closeClient(dest, cl) })
+	stopClosed := context.AfterFunc(s.ctx, func() { s.closeClient(dest, cl) })
+	resp, err := cl.Do(req, deadline)
+	a, b := stop(), stopClosed()
+	live := a && b // neither closed the connection
+	if err != nil {
+		if live {
+			s.closeClient(dest, cl)
+		}
+		return nil, fmt.Errorf("%s to broker %d: %w", kmsg.NameForKey(req.Key()), dest, err)
+	}
+	if live {
+		s.putIdle(dest, cl)
+	}
+	return resp, nil
+}
+
+func (s *markerSender) takeIdle(dest int32) (*replication.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return nil, errSenderClosed
+	}
+	cls := s.mu.idle[dest]
+	if len(cls) == 0 {
+		return nil, nil
+	}
+	cl := cls[len(cls)-1]
+	s.mu.idle[dest] = cls[:len(cls)-1]
+	return cl, nil
+}
+
+func (s *markerSender) putIdle(dest int32, cl *replication.Client) {
+	s.mu.Lock()
+	if !s.mu.closed && len(s.mu.idle[dest]) < maxIdlePerBroker {
+		s.mu.idle[dest] = append(s.mu.idle[dest], cl)
+		cl = nil
+	}
+	s.mu.Unlock()
+	if cl != nil {
+		s.closeClient(dest, cl)
+	}
 }
 
 // send queues spec for broker dest and waits for its answer, ctx's end

@@ -266,6 +266,9 @@ func (c *Coordinator) AppendMarker(tp TopicPartition, pid int64, epoch int16, co
 	if err != nil {
 		return nil, err
 	}
+	// The producer's transaction in tp ended: its next one is verified
+	// again.
+	c.verified.forget(verifyKey{tp, pid})
 	if err := p.WaitDurable(res.LastOffset + 1); err != nil {
 		return nil, err
 	}

@@ -158,24 +158,40 @@ func (c *Coordinator) AddPartitions(ctx context.Context, id string, pid int64, e
 // TxnOffsetCommit to a partition not added first is refused, so no
 // transaction can be left hanging in a partition the coordinator does not
 // know of).
+//
+// Verify answers for the ids this broker coordinates and accepts (0) the
+// others: it serves AddPartitionsToTxn verify_only and TxnOffsetCommit,
+// and never asks another broker (two brokers with stale metadata could
+// otherwise forward a verification back and forth). VerifyProduce asks
+// the coordinator.
 func (c *Coordinator) Verify(ctx context.Context, id string, pid int64, epoch int16, tp TopicPartition) int16 {
+	code, local := c.verifyLocal(ctx, id, pid, epoch, tp)
+	if !local {
+		return 0
+	}
+	return code
+}
+
+// verifyLocal is Verify with local false when another broker coordinates
+// id.
+func (c *Coordinator) verifyLocal(ctx context.Context, id string, pid int64, epoch int16, tp TopicPartition) (int16, bool) {
 	e, code := c.existing(ctx, "Verify", id)
 	if e == nil {
-		if code == kerr.NotCoordinator.Code {
-			// Another broker coordinates id: its word cannot be had
-			// here (single-broker verification only).
-			return 0
-		}
-		return code
+		return code, code != kerr.NotCoordinator.Code
 	}
 	defer e.mu.Unlock()
-	if err := e.m.checkProducer(pid, epoch, true); err != nil {
+	return e.m.verify(pid, epoch, tp), true
+}
+
+// verify is the check itself.
+func (m Metadata) verify(pid int64, epoch int16, tp TopicPartition) int16 {
+	if err := m.checkProducer(pid, epoch, true); err != nil {
 		if err == kerr.ProducerFenced {
 			return kerr.InvalidProducerEpoch.Code
 		}
 		return err.Code
 	}
-	if e.m.State != Ongoing || !e.m.has(tp) {
+	if m.State != Ongoing || !m.has(tp) {
 		return kerr.InvalidTxnState.Code
 	}
 	return 0
