@@ -68,7 +68,9 @@
 //
 // # Limits
 //
-// KIP-890 transaction version 2 is not served; produce verification
-// (part 1) is checked only on the coordinating broker. Markers are not
-// fenced by coordinator epoch at the destination.
+// KIP-890 transaction version 2 is not served. Produce verification
+// (part 1) asks the coordinator when it is another broker
+// (verify_remote.go); Verify, which serves verify_only and
+// TxnOffsetCommit, answers only from this broker's state. Markers are
+// not fenced by coordinator epoch at the destination.
 package txn
