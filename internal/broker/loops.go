@@ -23,18 +23,21 @@ func (b *Broker) startLoops() {
 	}
 }
 
-// reconcileLoop applies every new metadata image.
+// reconcileLoop applies every new metadata image. It takes the change
+// channel before applying, so an image that arrives while it applies (or
+// between Start's first apply and this loop, such as this broker's own
+// registration, which ready.go waits for) is never missed.
 func (b *Broker) reconcileLoop() {
 	defer b.wg.Done()
 	for {
 		changed := b.meta.Changed()
+		if err := b.apply(); err != nil {
+			b.logger.Error("applying metadata to partitions failed", "err", err)
+		}
 		select {
 		case <-b.stop:
 			return
 		case <-changed:
-			if err := b.apply(); err != nil {
-				b.logger.Error("applying metadata to partitions failed", "err", err)
-			}
 		}
 	}
 }
