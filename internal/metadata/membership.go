@@ -131,6 +131,10 @@ func checkConfChange(conf *raftpb.ConfState, cc *raftpb.ConfChange) error {
 		if !learner {
 			return fmt.Errorf("%w: node %d has not joined as a learner; start it first", ErrUnknownMember, id)
 		}
+	case raftpb.ConfChangeType_ConfChangeUpdateNode:
+		if !voter && !learner {
+			return fmt.Errorf("%w: node %d", ErrUnknownMember, id)
+		}
 	case raftpb.ConfChangeType_ConfChangeRemoveNode:
 		if !voter && !learner {
 			return fmt.Errorf("%w: node %d", ErrUnknownMember, id)
@@ -236,8 +240,10 @@ func (d *driver) maybeJoin() {
 }
 
 // onJoin handles a join request: the leader proposes adding the node as a
-// learner (or, for a learner whose address changed, records the new
-// address); a follower forwards it once to the leader it knows.
+// learner, or, for a member whose address changed (a restart on another
+// port), records the new address (AddLearnerNode again for a learner,
+// UpdateNode for a voter: neither changes the configuration); a follower
+// forwards it once to the leader it knows.
 func (d *driver) onJoin(j JoinRequest) {
 	if !d.n.leader.Load() {
 		if !j.Forwarded && d.lead != raft.None {
@@ -249,11 +255,14 @@ func (d *driver) onJoin(j JoinRequest) {
 		return
 	}
 	id := uint64(j.ID)
-	if j.ID < 0 || j.Addr == "" || slices.Contains(d.conf.GetVoters(), id) {
+	voter := slices.Contains(d.conf.GetVoters(), id)
+	member := voter || slices.Contains(d.conf.GetLearners(), id)
+	if j.ID < 0 || j.Addr == "" || (member && d.addrs[id] == j.Addr) {
 		return
 	}
-	if slices.Contains(d.conf.GetLearners(), id) && d.addrs[id] == j.Addr {
-		return
+	typ := raftpb.ConfChangeType_ConfChangeAddLearnerNode
+	if voter {
+		typ = raftpb.ConfChangeType_ConfChangeUpdateNode
 	}
 	if d.confChangePending() {
 		return // the node asks again
@@ -263,12 +272,12 @@ func (d *driver) onJoin(j JoinRequest) {
 		d.n.log.Error("metadata: encoding a join", "err", err)
 		return
 	}
-	cc := &raftpb.ConfChange{Type: raftpb.ConfChangeType_ConfChangeAddLearnerNode.Enum(), NodeId: proto.Uint64(id), Context: c}
+	cc := &raftpb.ConfChange{Type: typ.Enum(), NodeId: proto.Uint64(id), Context: c}
 	if err := d.rn.ProposeConfChange(cc); err != nil {
-		d.n.log.Warn("metadata: proposing a learner", "node", id, "err", err)
+		d.n.log.Warn("metadata: proposing a member", "change", typ.String(), "node", id, "err", err)
 		return
 	}
-	d.n.log.Info("metadata: adding a learner", "node", id, "addr", j.Addr)
+	d.n.log.Info("metadata: proposed a member", "change", typ.String(), "node", id, "addr", j.Addr)
 }
 
 // confChangePending reports whether the leader's log may hold a conf

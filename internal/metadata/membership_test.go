@@ -14,12 +14,18 @@ import (
 // first time, its old one afterwards).
 func (q *testQuorum) startLearner(id int32) *Node {
 	q.t.Helper()
+	return q.startLearnerAt(id, "mem")
+}
+
+// startLearnerAt is startLearner with a given Raft address.
+func (q *testQuorum) startLearnerAt(id int32, addr string) *Node {
+	q.t.Helper()
 	if q.fs[id] == nil {
 		q.fs[id] = fs.NewMem()
 		q.t.Cleanup(func() { q.stop(id) })
 	}
 	cfg := q.config(id)
-	cfg.Learner, cfg.Addr = true, "mem"
+	cfg.Learner, cfg.Addr = true, addr
 	cfg.Voters = slices.DeleteFunc(slices.Clone(q.voters), func(v int32) bool { return v == id })
 	n := mustStart(q.t, cfg)
 	q.nodes[id] = n
@@ -286,4 +292,29 @@ func TestMembershipChangeLeaderCrash(t *testing.T) {
 	lead = q.leader()
 	register(t, lead, 1, 2, 3)
 	q.converged(lead)
+}
+
+// TestMemberAddressChange: a learner, and then the voter it was made,
+// restarts on another address; the leader records the new one (an
+// AddLearnerNode again, then an UpdateNode), which every node would dial.
+func TestMemberAddressChange(t *testing.T) {
+	q := newTestQuorum(t, 3, nil)
+	q.startLearnerAt(4, "host:1")
+	lead := q.waitMembers([]int32{1, 2, 3}, []int32{4})
+	addrIs := func(want string) func() bool {
+		return func() bool { return q.status(q.leader()).Addrs[4] == want }
+	}
+	q.waitFor("address 1", addrIs("host:1"))
+	q.stop(4)
+	q.startLearnerAt(4, "host:2")
+	q.waitFor("address 2", addrIs("host:2"))
+	q.waitFor("the learner to catch up", func() bool { return q.nodes[4].Image().Offset >= lead.Image().Offset })
+	if err := q.leader().AddVoter(context.Background(), 4, ""); err != nil {
+		t.Fatal(err)
+	}
+	q.waitFor("node 4 to apply its promotion", func() bool { return len(q.status(q.nodes[4]).Voters) == 4 })
+	q.stop(4)
+	q.startLearnerAt(4, "host:3")
+	q.waitFor("address 3", addrIs("host:3"))
+	q.waitMembers([]int32{1, 2, 3, 4}, []int32{})
 }
