@@ -3,7 +3,6 @@ package broker_test
 import (
 	"fmt"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gregor-streaming/gregor/internal/broker"
-	"github.com/gregor-streaming/gregor/internal/broker/brokertest"
 )
 
 // freeAddrs returns n loopback addresses that were free a moment ago.
@@ -39,30 +37,7 @@ func freeAddrs(t *testing.T, n int) []string {
 // three registered and alive.
 func startCluster(t *testing.T) map[int32]*broker.Broker {
 	t.Helper()
-	ctl := freeAddrs(t, 3)
-	var voters []string
-	for i, a := range ctl {
-		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
-	}
-	nodes := map[int32]*broker.Broker{}
-	for i := range 3 {
-		id := int32(i + 1)
-		nodes[id] = brokertest.Start(t, brokertest.Options{Props: map[string]string{
-			"node.id":                      fmt.Sprint(id),
-			"controller.quorum.voters":     strings.Join(voters, ","),
-			"broker.heartbeat.interval.ms": "100",
-			"broker.session.timeout.ms":    "1500",
-		}})
-	}
-	waitUntil(t, "three live brokers on every node", func() bool {
-		for _, b := range nodes {
-			if len(b.Meta().Image().LiveBrokerIDs()) != 3 {
-				return false
-			}
-		}
-		return true
-	})
-	return nodes
+	return startReplCluster(t, 3).nodes
 }
 
 // waitUntil polls cond until it holds, for at most 30s.

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gregor-streaming/gregor/internal/broker"
 	"github.com/gregor-streaming/gregor/internal/group"
 )
 
@@ -18,37 +16,12 @@ import (
 // __consumer_offsets has 3 partitions on all 3 brokers.
 func startCoordCluster(t *testing.T) *replCluster {
 	t.Helper()
-	const n = 3
-	ctl := freeAddrs(t, n)
-	var voters []string
-	for i, a := range ctl {
-		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
-	}
-	c := &replCluster{t: t, dirs: map[int32]string{}, props: map[int32]map[string]string{}, nodes: map[int32]*broker.Broker{}}
-	for i := range n {
-		id := int32(i + 1)
-		c.dirs[id] = t.TempDir()
-		c.props[id] = map[string]string{
-			"node.id":                                  fmt.Sprint(id),
-			"controller.quorum.voters":                 strings.Join(voters, ","),
-			"broker.heartbeat.interval.ms":             "100",
-			"broker.session.timeout.ms":                "1500",
-			"offsets.topic.replication.factor":         "3",
-			"offsets.topic.num.partitions":             "3",
-			"group.initial.rebalance.delay.ms":         "0",
-			"transaction.state.log.replication.factor": "3",
-		}
-		c.start(id)
-	}
-	waitUntil(t, "every broker live on every node", func() bool {
-		for _, b := range c.nodes {
-			if len(b.Meta().Image().LiveBrokerIDs()) != n {
-				return false
-			}
-		}
-		return true
+	return startReplClusterWith(t, 3, map[string]string{
+		"offsets.topic.replication.factor":         "3",
+		"offsets.topic.num.partitions":             "3",
+		"group.initial.rebalance.delay.ms":         "0",
+		"transaction.state.log.replication.factor": "3",
 	})
-	return c
 }
 
 // groupConsumer consumes a topic in a group and commits what it polled.

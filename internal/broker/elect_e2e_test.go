@@ -2,10 +2,7 @@ package broker_test
 
 import (
 	"errors"
-	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -13,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/gregor-streaming/gregor/internal/broker"
 	"github.com/gregor-streaming/gregor/internal/broker/brokertest"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 )
@@ -95,39 +91,6 @@ func TestElectPreferredLeader(t *testing.T) {
 	if res, err = adm.ElectLeaders(ctxT(t), kadm.ElectPreferredReplica, unknown); err != nil || !errors.Is(res[topic][5].Err, kerr.UnknownTopicOrPartition) {
 		t.Fatalf("unknown partition: %v %v", res, err)
 	}
-}
-
-// startReplClusterWith is startReplCluster with extra properties on
-// every node.
-func startReplClusterWith(t *testing.T, n int, extra map[string]string) *replCluster {
-	t.Helper()
-	ctl := freeAddrs(t, n)
-	var voters []string
-	for i, a := range ctl {
-		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
-	}
-	c := &replCluster{t: t, dirs: map[int32]string{}, props: map[int32]map[string]string{}, nodes: map[int32]*broker.Broker{}}
-	for i := range n {
-		id := int32(i + 1)
-		c.dirs[id] = t.TempDir()
-		c.props[id] = map[string]string{
-			"node.id":                      fmt.Sprint(id),
-			"controller.quorum.voters":     strings.Join(voters, ","),
-			"broker.heartbeat.interval.ms": "100",
-			"broker.session.timeout.ms":    "1500",
-		}
-		maps.Copy(c.props[id], extra)
-		c.start(id)
-	}
-	waitUntil(t, "every broker live on every node", func() bool {
-		for _, b := range c.nodes {
-			if len(b.Meta().Image().LiveBrokerIDs()) != n {
-				return false
-			}
-		}
-		return true
-	})
-	return c
 }
 
 // TestAutoLeaderRebalance: with auto.leader.rebalance.enable and a

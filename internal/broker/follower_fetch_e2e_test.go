@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 
-	"github.com/gregor-streaming/gregor/internal/broker"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/record"
 )
@@ -27,41 +27,16 @@ import (
 // props are added to every broker's.
 func startRackCluster(t *testing.T, selector bool, extra ...map[string]string) *replCluster {
 	t.Helper()
-	ctl := freeAddrs(t, 3)
-	var voters []string
-	for i, a := range ctl {
-		voters = append(voters, fmt.Sprintf("%d@%s", i+1, a))
-	}
-	c := &replCluster{t: t, dirs: map[int32]string{}, props: map[int32]map[string]string{}, nodes: map[int32]*broker.Broker{}}
-	for i := range 3 {
-		id := int32(i + 1)
-		c.dirs[id] = t.TempDir()
-		c.props[id] = map[string]string{
-			"node.id":                      fmt.Sprint(id),
-			"controller.quorum.voters":     strings.Join(voters, ","),
-			"broker.heartbeat.interval.ms": "100",
-			"broker.session.timeout.ms":    "1500",
-			"broker.rack":                  rackOfNode(id),
-		}
+	return startReplClusterPer(t, 3, func(id int32) map[string]string {
+		props := map[string]string{"broker.rack": rackOfNode(id)}
 		for _, m := range extra {
-			for k, v := range m {
-				c.props[id][k] = v
-			}
+			maps.Copy(props, m)
 		}
 		if selector {
-			c.props[id]["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+			props["replica.selector.class"] = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 		}
-		c.start(id)
-	}
-	waitUntil(t, "every broker live on every node", func() bool {
-		for _, b := range c.nodes {
-			if len(b.Meta().Image().LiveBrokerIDs()) != 3 {
-				return false
-			}
-		}
-		return true
+		return props
 	})
-	return c
 }
 
 func rackOfNode(id int32) string { return "rack-" + string(rune('a'+id-1)) }

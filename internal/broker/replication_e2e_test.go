@@ -3,6 +3,7 @@ package broker_test
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,6 +35,20 @@ type replCluster struct {
 
 func startReplCluster(t *testing.T, n int) *replCluster {
 	t.Helper()
+	return startReplClusterWith(t, n, nil)
+}
+
+// startReplClusterWith is startReplCluster with extra properties on
+// every node.
+func startReplClusterWith(t *testing.T, n int, extra map[string]string) *replCluster {
+	t.Helper()
+	return startReplClusterPer(t, n, func(int32) map[string]string { return extra })
+}
+
+// startReplClusterPer is startReplCluster with extra properties per node
+// (props(id), nil for none).
+func startReplClusterPer(t *testing.T, n int, props func(id int32) map[string]string) *replCluster {
+	t.Helper()
 	ctl := freeAddrs(t, n)
 	var voters []string
 	for i, a := range ctl {
@@ -49,6 +64,7 @@ func startReplCluster(t *testing.T, n int) *replCluster {
 			"broker.heartbeat.interval.ms": "100",
 			"broker.session.timeout.ms":    "1500",
 		}
+		maps.Copy(c.props[id], props(id))
 		c.start(id)
 	}
 	waitUntil(t, "every broker live on every node", func() bool {
