@@ -27,6 +27,9 @@ var (
 	// open on this broker (the coordinator then resolves its leader
 	// again and retries).
 	ErrPartitionNotHosted = errors.New("txn: marker for a partition this broker does not host")
+	// errNotOpen: the metadata image makes this broker the leader of a
+	// __transaction_state partition it has not opened yet.
+	errNotOpen = fmt.Errorf("%w: partition led here not open yet", ErrNotCoordinator)
 )
 
 // Config is what a Coordinator needs from the broker.
@@ -357,7 +360,7 @@ func (c *Coordinator) hosted(part int32) (*partition.Partition, error) {
 	}
 	p := c.cfg.Parts.Get(StateTopic, part)
 	if p == nil {
-		return nil, ErrNotCoordinator
+		return nil, errNotOpen
 	}
 	return p, nil
 }

@@ -1,6 +1,9 @@
 package txn
 
-import "maps"
+import (
+	"errors"
+	"maps"
+)
 
 // Coordinator failover: the transactional ids of a __transaction_state
 // partition live here only while this broker leads it, in one leader
@@ -15,6 +18,15 @@ import "maps"
 // broker does not lead part.
 func (c *Coordinator) ensureLoaded(part int32) error {
 	p, err := c.hosted(part)
+	if errors.Is(err, errNotOpen) && c.cfg.Reconcile != nil {
+		// The image says this broker leads part but the partition is
+		// not open: apply the latest image now rather than wait for
+		// the broker's reconciler (which may not have seen it yet).
+		if rerr := c.cfg.Reconcile(); rerr != nil {
+			c.log.Warn("applying the metadata image to open a transaction state partition", "partition", part, "err", rerr)
+		}
+		p, err = c.hosted(part)
+	}
 	c.mu.Lock()
 	epoch, ok := c.mu.loaded[part]
 	c.mu.Unlock()
