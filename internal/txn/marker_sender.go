@@ -24,7 +24,9 @@ import (
 // partition once its marker is below the high watermark (acks=all), so a
 // success means every in-sync replica has the marker. The caller
 // (writeMarkers) resolves leaders, retries and gives up; the sender only
-// transports.
+// transports. It also carries one-off requests (request: produce
+// verifications, verify_remote.go) on a small pool of idle connections
+// per destination, apart from the marker queues.
 
 const (
 	// writeTxnMarkersVersion is the version sent: v1 (flexible), the
