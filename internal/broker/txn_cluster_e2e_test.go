@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -109,20 +110,31 @@ func rawAbortMarker(t *testing.T, cl *kgo.Client, id int32, topic string, p int3
 }
 
 // stableOffsets returns each partition's last stable offset
-// (read_committed end) and high watermark.
+// (read_committed end) and high watermark, waiting out retriable errors
+// (OFFSET_NOT_AVAILABLE from a new leader whose high watermark is still
+// below its epoch's start, KIP-207).
 func stableOffsets(t *testing.T, adm *kadm.Client, topic string) (lso, hw map[int32]int64) {
 	t.Helper()
-	committed, err := adm.ListCommittedOffsets(ctxT(t), topic)
-	if err != nil || committed.Error() != nil {
-		t.Fatalf("list read_committed offsets: %v %v", err, committed.Error())
-	}
-	ends, err := adm.ListEndOffsets(ctxT(t), topic)
-	if err != nil || ends.Error() != nil {
-		t.Fatalf("list end offsets: %v %v", err, ends.Error())
-	}
-	lso, hw = map[int32]int64{}, map[int32]int64{}
-	committed.Each(func(o kadm.ListedOffset) { lso[o.Partition] = o.Offset })
-	ends.Each(func(o kadm.ListedOffset) { hw[o.Partition] = o.Offset })
+	waitUntil(t, "offsets of "+topic+" listed without error", func() bool {
+		committed, err := adm.ListCommittedOffsets(ctxT(t), topic)
+		if err == nil {
+			err = committed.Error()
+		}
+		ends, err2 := adm.ListEndOffsets(ctxT(t), topic)
+		if err2 == nil {
+			err2 = ends.Error()
+		}
+		if err := errors.Join(err, err2); err != nil {
+			if !kerr.IsRetriable(err) && !errors.Is(err, kerr.OffsetNotAvailable) {
+				t.Fatalf("list offsets: %v", err)
+			}
+			return false
+		}
+		lso, hw = map[int32]int64{}, map[int32]int64{}
+		committed.Each(func(o kadm.ListedOffset) { lso[o.Partition] = o.Offset })
+		ends.Each(func(o kadm.ListedOffset) { hw[o.Partition] = o.Offset })
+		return true
+	})
 	return lso, hw
 }
 
