@@ -13,10 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gregor-streaming/gregor/internal/config"
 	"github.com/gregor-streaming/gregor/internal/fs"
-	"github.com/gregor-streaming/gregor/internal/log"
-	"github.com/gregor-streaming/gregor/internal/metadata"
 )
 
 // TopicPartition names a partition.
@@ -34,6 +31,10 @@ type Manager struct {
 	nodeID int32
 	logger *slog.Logger
 	isr    isrWake // replica.go
+
+	// applying serializes Apply and RemoveOrphans, which touch partition
+	// directories without holding mu (reconcile.go).
+	applying sync.Mutex
 
 	mu struct {
 		sync.RWMutex
@@ -73,50 +74,6 @@ func (m *Manager) All() []*Partition {
 // Dir returns the data directory the partitions live in.
 func (m *Manager) Dir() string { return m.dir }
 
-// Apply reconciles the hosted partitions with a metadata image: it opens
-// (creating if needed) every partition whose replicas include this node,
-// updates epochs and configs, and closes and deletes partitions whose topic
-// is gone or was recreated with a new id.
-func (m *Manager) Apply(img *metadata.Image, broker *config.Broker) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.mu.closed {
-		return ErrClosed
-	}
-	want := make(map[TopicPartition]bool)
-	var errs []error
-	for _, t := range img.Topics {
-		cfg := broker.TopicConfig(t.Configs)
-		for _, pm := range t.Partitions {
-			if !contains(pm.Replicas, m.nodeID) {
-				continue
-			}
-			tp := TopicPartition{t.Name, pm.Index}
-			want[tp] = true
-			p := m.mu.parts[tp]
-			if p != nil && p.TopicID() != t.ID {
-				m.deleteLocked(tp, p)
-				p = nil
-			}
-			if p == nil {
-				var err error
-				if p, err = m.openLocked(tp, t.ID, pm.LeaderEpoch, cfg); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-			}
-			p.ApplyReplication(pm, m.nodeID, broker, m.ISRWake(), time.Now())
-			p.setState(pm.LeaderEpoch, cfg, m.logger)
-		}
-	}
-	for tp, p := range m.mu.parts {
-		if !want[tp] {
-			m.deleteLocked(tp, p)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 func contains(s []int32, v int32) bool {
 	for _, x := range s {
 		if x == v {
@@ -126,58 +83,12 @@ func contains(s []int32, v int32) bool {
 	return false
 }
 
-// openLocked opens (or creates) the log of tp. A directory left by an
-// older topic of the same name (another topic id) is removed first.
-func (m *Manager) openLocked(tp TopicPartition, id [16]byte, epoch int32, cfg config.Topic) (*Partition, error) {
-	dir := filepath.Join(m.dir, tp.String())
-	if old, err := readTopicID(m.fs, dir); err == nil && old != id {
-		m.logger.Info("removing the log of a deleted topic with the same name", "dir", dir)
-		if err := m.fs.RemoveAll(dir); err != nil {
-			return nil, fmt.Errorf("remove stale partition dir %s: %w", dir, err)
-		}
-	}
-	l, err := log.Open(m.fs, dir, LogConfig(cfg), log.Options{Logger: m.logger.With("partition", tp.String())})
-	if err != nil {
-		return nil, fmt.Errorf("open log of %s: %w", tp, err)
-	}
-	if err := writeTopicID(m.fs, dir, id); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("write partition.metadata of %s: %w", tp, err)
-	}
-	// Whatever recovery kept is what consumers may read: make it durable.
-	if err := l.Flush(l.NextOffset()); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("sync recovered log of %s: %w", tp, err)
-	}
-	p := newPartition(tp.Topic, tp.Partition, l, id, epoch, cfg)
-	m.mu.parts[tp] = p
-	return p, nil
-}
-
-// deleteLocked closes and deletes a partition this broker no longer
-// hosts (its topic was deleted, or a reassignment removed this replica).
-// Produce requests waiting for acks=all on it learn at once that this
-// broker no longer leads (their clients retry on the new leader).
-func (m *Manager) deleteLocked(tp TopicPartition, p *Partition) {
-	delete(m.mu.parts, tp)
-	p.mu.Lock()
-	p.mu.closed = true
-	p.mu.Unlock()
-	p.rep.mu.Lock()
-	p.rep.set, p.rep.leader = true, metadata.NoLeader
-	p.rep.signalLocked()
-	p.rep.mu.Unlock()
-	if err := p.log.Delete(); err != nil {
-		m.logger.Error("deleting partition log failed", "partition", tp.String(), "err", err)
-		return
-	}
-	m.logger.Info("deleted partition", "partition", tp.String())
-}
-
 // RemoveOrphans deletes partition directories under the data dir that the
 // image does not place on this node (a topic deleted while the broker was
 // down). Call it once at start, after the first Apply.
 func (m *Manager) RemoveOrphans() error {
+	m.applying.Lock()
+	defer m.applying.Unlock()
 	names, err := m.fs.ReadDir(m.dir)
 	if err != nil {
 		return err
