@@ -176,6 +176,7 @@ func (r *Replicator) proposeISRChanges() {
 	now := time.Now()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	refused := map[string]partition.ISRChange{}
 	sem := make(chan struct{}, maxISRProposals)
 	for _, p := range r.cfg.Parts.All() {
 		ch, ok := p.ISRChange(now, eligible)
@@ -191,17 +192,30 @@ func (r *Replicator) proposeISRChanges() {
 			defer func() { <-sem }()
 			if err := r.proposeISR(p, name, ch); err != nil {
 				mu.Lock()
-				r.rejected[name] = rejectedISR{change: ch, at: now}
+				refused[name] = ch
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
+	// r.rejected belongs to this goroutine: the proposers only fill
+	// refused, read here after they all ended.
 	for name, last := range r.rejected {
 		if now.Sub(last.at) >= r.cfg.LagMax/2 {
 			delete(r.rejected, name)
 		}
 	}
+	for name, ch := range refused {
+		r.rejected[name] = rejectedISR{change: ch, at: now}
+	}
+}
+
+// refusedByQuorum reports whether the state machine rejected an ISR
+// change (proposing the same change again would be rejected again), as
+// opposed to a proposal that was never decided.
+func refusedByQuorum(err error) bool {
+	return errors.Is(err, metadata.ErrStalePartitionEpoch) || errors.Is(err, metadata.ErrFencedLeaderEpoch) ||
+		errors.Is(err, metadata.ErrInvalidISR) || errors.Is(err, metadata.ErrUnknownTopic)
 }
 
 func sameChange(a, b partition.ISRChange) bool {
@@ -209,18 +223,19 @@ func sameChange(a, b partition.ISRChange) bool {
 }
 
 // proposeISR proposes one ISR change and installs it once committed. It
-// returns the error of a change the quorum refused (a timeout is not a
-// refusal: the next round proposes it again).
+// returns the error of a change the quorum refused; a proposal that was
+// not decided (no metadata leader, a timeout) returns nil, and the next
+// round proposes it again.
 func (r *Replicator) proposeISR(p *partition.Partition, name string, ch partition.ISRChange) error {
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	defer cancel()
 	pm, err := r.cfg.Meta.AlterPartition(ctx, ch.Topic, ch.Partition, ch.Leader, ch.LeaderEpoch, ch.PartitionEpoch, ch.ISR)
 	if err != nil {
 		r.cfg.Logger.Warn("ISR change not committed", "partition", name, "isr", ch.ISR, "err", err)
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return nil
+		if refusedByQuorum(err) {
+			return err
 		}
-		return err
+		return nil // not decided (no leader, timeout, closing): next round
 	}
 	r.cfg.Logger.Info("ISR changed", "partition", name, "isr", pm.ISR, "partition_epoch", pm.PartitionEpoch)
 	p.ApplyReplication(pm, r.cfg.NodeID, nil, r.cfg.Parts.ISRWake(), time.Now())
