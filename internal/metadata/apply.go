@@ -79,6 +79,12 @@ func apply(img *Image, r *record, index uint64) (*Image, result, error) {
 	if err != nil {
 		return img, result{}, err
 	}
+	switch r.Type {
+	case typeRegisterBroker, typeAlterConfigs, typeFenceBroker, typeUnfenceBroker, typeShutdownBroker, typeElectLeaders:
+		// Elections and returning brokers can complete a reassignment
+		// too (reassign.go), not only ISR changes.
+		next = completeReassignments(next)
+	}
 	return next, res, nil
 }
 

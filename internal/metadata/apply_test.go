@@ -268,7 +268,7 @@ func TestRecordCodec(t *testing.T) {
 		t.Fatalf("decode = %+v, %v", out, err)
 	}
 	for _, bad := range []string{
-		`{`, `{"v":2,"type":"delete_topic","delete_topic":{"name":"a"}}`,
+		`{`, `{"v":3,"type":"delete_topic","delete_topic":{"name":"a"}}`,
 		`{"v":1,"type":"delete_topic"}`, `{"v":1,"type":"nope"}`, `{"type":"delete_topic","delete_topic":{}}`,
 	} {
 		if _, err := decodeRecord([]byte(bad)); !errors.Is(err, ErrInvalidRecord) {

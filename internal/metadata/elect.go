@@ -68,6 +68,11 @@ type electLeadersRecord struct {
 	Type       ElectionType     `json:"election_type"`
 	All        bool             `json:"all,omitempty"`
 	Partitions []ElectPartition `json:"partitions,omitempty"`
+	// StaticDefault marks the active controller's own unclean elections
+	// (its static unclean.leader.election.enable): they apply only to
+	// topics for which the image sets no unclean value (a topic override
+	// or dynamic default set meanwhile wins).
+	StaticDefault bool `json:"static_default,omitempty"`
 }
 
 // ElectLeaders proposes leader elections for parts (nil: every
@@ -103,6 +108,8 @@ func applyElectLeaders(img *Image, e *electLeadersRecord) (*Image, []ElectionRes
 		case ep.PartitionEpoch != AnyPartitionEpoch && ep.PartitionEpoch != p.PartitionEpoch:
 			r.Err = fmt.Errorf("%w: %s-%d is at partition epoch %d, record says %d",
 				ErrStalePartitionEpoch, ep.Topic, ep.Partition, p.PartitionEpoch, ep.PartitionEpoch)
+		case e.StaticDefault && uncleanSet(img, ep.Topic):
+			r.Err = fmt.Errorf("%w: %s sets unclean.leader.election.enable now", ErrEligibleLeadersNotAvailable, ep.Topic)
 		default:
 			var np Partition
 			np, r.Err = electOne(img, p, e.Type)
@@ -153,7 +160,8 @@ func electOne(img *Image, p Partition, typ ElectionType) (Partition, error) {
 
 // uncleanLeader returns p with a leader: the first alive ISR member if
 // there is one (a clean election), otherwise the first alive replica,
-// which becomes the whole ISR. Leader stays NoLeader when no replica is
+// which becomes the whole ISR (an original replica before one a
+// reassignment is adding). Leader stays NoLeader when no replica is
 // alive. Epochs are left to the caller.
 func uncleanLeader(img *Image, p Partition) Partition {
 	np := p
@@ -163,10 +171,14 @@ func uncleanLeader(img *Image, p Partition) Partition {
 			return np
 		}
 	}
-	for _, r := range p.Replicas {
-		if img.Brokers[r].Alive() {
-			np.Leader, np.ISR = r, []int32{r}
-			return np
+	// Replicas being added by a reassignment come last: they may hold
+	// little of the log yet.
+	for _, adding := range []bool{false, true} {
+		for _, r := range p.Replicas {
+			if slices.Contains(p.AddingReplicas, r) == adding && img.Brokers[r].Alive() {
+				np.Leader, np.ISR = r, []int32{r}
+				return np
+			}
 		}
 	}
 	return np
@@ -185,6 +197,17 @@ func (img *Image) UncleanEnabled(t *Topic) (enabled, set bool) {
 		return strings.EqualFold(v, "true"), true
 	}
 	return false, false
+}
+
+// uncleanSet reports whether the image sets unclean leader election for
+// topic (an override or the dynamic default), true or false.
+func uncleanSet(img *Image, topic string) bool {
+	t := img.Topics[topic]
+	if t == nil {
+		return false
+	}
+	_, set := img.UncleanEnabled(t)
+	return set
 }
 
 // electUnclean gives a leader to every leaderless partition of the topics

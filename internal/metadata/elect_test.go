@@ -192,6 +192,25 @@ func TestUncleanConfig(t *testing.T) {
 	})
 }
 
+// TestUncleanStaticDefaultYieldsToConfig: the controller's own unclean
+// election (static default) does not apply once the topic sets
+// unclean.leader.election.enable=false after it was proposed.
+func TestUncleanStaticDefaultYieldsToConfig(t *testing.T) {
+	s := leaderless(t)
+	static := electRec(UncleanElection, anyEpoch("t", 0))
+	static.ElectLeaders.StaticDefault = true
+	s.apply(uncleanConfig("false"))
+	res := s.apply(static)
+	if !errors.Is(res.elections[0].Err, ErrEligibleLeadersNotAvailable) || s.part().Leader != NoLeader {
+		t.Fatalf("static unclean election over the topic's false: %+v, %+v", res.elections, s.part())
+	}
+	s.apply(&record{Type: typeAlterConfigs, AlterConfigs: &alterConfigsRecord{ResourceType: TopicResource, Name: "t",
+		Set: map[string]*string{"unclean.leader.election.enable": nil}}})
+	if res := s.apply(static); res.elections[0].Err != nil || s.part().Leader != 2 {
+		t.Fatalf("static unclean election with nothing set: %+v, %+v", res.elections, s.part())
+	}
+}
+
 // FuzzElectRecord applies arbitrary elect_leaders records (and any other
 // record the bytes decode to) to an image with a leaderless partition:
 // apply never panics, never changes the image it was given, and every

@@ -207,6 +207,34 @@ func completeReassignment(img *Image, p Partition) Partition {
 	return np
 }
 
+// completeReassignments completes every reassignment the image allows
+// now (completeReassignment), each with a new partition epoch. It runs
+// after the records that elect leaders or change the ISR other than
+// alter_partition: an unclean election can leave only target replicas in
+// the ISR, and a returning broker can give a finished move its leader.
+func completeReassignments(img *Image) *Image {
+	ed := newTopicEditor(img)
+	for _, name := range img.TopicNames() {
+		for _, p := range img.Topics[name].Partitions {
+			if !p.Reassigning() {
+				continue
+			}
+			if np := completeReassignment(img, p); !np.sameAssignment(p) {
+				np.PartitionEpoch++
+				ed.set(name, np)
+			}
+		}
+	}
+	return ed.image()
+}
+
+// sameAssignment reports whether q has p's replicas, leader and pending
+// reassignment.
+func (p Partition) sameAssignment(q Partition) bool {
+	return slices.Equal(p.Replicas, q.Replicas) && p.Leader == q.Leader &&
+		slices.Equal(p.AddingReplicas, q.AddingReplicas) && slices.Equal(p.RemovingReplicas, q.RemovingReplicas)
+}
+
 // firstLive returns the first of ids whose broker is alive, or NoLeader.
 func firstLive(img *Image, ids []int32) int32 {
 	for _, id := range ids {

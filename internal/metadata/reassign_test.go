@@ -294,3 +294,32 @@ func checkPartition(t *testing.T, p Partition) {
 		t.Fatalf("leader out of the ISR: %+v", p)
 	}
 }
+
+// An unclean election can leave only target replicas in the ISR: the move
+// completes then, not at an ISR change that may never come (broker 1,
+// the only one being removed, is gone).
+func TestReassignCompletesAfterUncleanElection(t *testing.T) {
+	s := &reassignSteps{t: t, img: applyAll(t, regRec(1), regRec(2), assignedTopic("t", 1))}
+	s.step(reassignRec("t", 0, 2))
+	s.step(fenceRec(s.img, 1, typeFenceBroker))
+	p := s.step(&record{Type: typeElectLeaders, ElectLeaders: &electLeadersRecord{Type: UncleanElection,
+		Partitions: []ElectPartition{{Topic: "t", Partition: 0, PartitionEpoch: AnyPartitionEpoch}}}})
+	if p.Reassigning() || !slices.Equal(p.Replicas, []int32{2}) || !slices.Equal(p.ISR, []int32{2}) || p.Leader != 2 {
+		t.Fatalf("after the unclean election of the only target replica: %+v, want replicas [2], ISR [2], leader 2, no move", p)
+	}
+}
+
+// An unclean election during a move prefers an original replica to one
+// being added (which may hold little of the log).
+func TestUncleanElectionPrefersOriginalReplicas(t *testing.T) {
+	s := &reassignSteps{t: t, img: applyAll(t, regRec(1), regRec(2), regRec(3), assignedTopic("t", 1, 2))}
+	s.step(reassignRec("t", 0, 3, 2)) // replicas [3 2 1]: 3 is being added
+	s.step(fenceRec(s.img, 1, typeFenceBroker))
+	s.step(fenceRec(s.img, 2, typeFenceBroker)) // leaderless: ISR [2]
+	s.step(&record{Type: typeUnfenceBroker, UnfenceBroker: &brokerEpochRecord{ID: 1, Epoch: s.img.Brokers[1].Epoch}})
+	p := s.step(&record{Type: typeElectLeaders, ElectLeaders: &electLeadersRecord{Type: UncleanElection,
+		Partitions: []ElectPartition{{Topic: "t", Partition: 0, PartitionEpoch: AnyPartitionEpoch}}}})
+	if p.Leader != 1 {
+		t.Fatalf("unclean election during a move: %+v, want the original replica 1 to lead, not the added 3", p)
+	}
+}

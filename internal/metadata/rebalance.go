@@ -46,22 +46,23 @@ func (d *driver) checkBalance(now time.Time) {
 	}
 	b := d.bal
 	if b.cfg.UncleanDefault && d.ticks%electionTicks == 0 {
-		d.proposeElections(UncleanElection, staticUnclean(d.img))
+		d.proposeElections(UncleanElection, staticUnclean(d.img), true)
 	}
 	if !b.cfg.AutoRebalance || now.Before(b.next) {
 		return
 	}
 	b.next = now.Add(b.cfg.CheckInterval)
-	d.proposeElections(PreferredElection, imbalanced(d.img, b.cfg.ImbalancePercentage))
+	d.proposeElections(PreferredElection, imbalanced(d.img, b.cfg.ImbalancePercentage), false)
 }
 
 // proposeElections proposes one elect_leaders record for parts, each
-// fenced by the partition epoch it was decided on.
-func (d *driver) proposeElections(typ ElectionType, parts []ElectPartition) {
+// fenced by the partition epoch it was decided on (static: the
+// controller's static unclean default decided it).
+func (d *driver) proposeElections(typ ElectionType, parts []ElectPartition, static bool) {
 	if len(parts) == 0 {
 		return
 	}
-	r := &record{Type: typeElectLeaders, Origin: d.n.origin, ElectLeaders: &electLeadersRecord{Type: typ, Partitions: parts}}
+	r := &record{Type: typeElectLeaders, Origin: d.n.origin, ElectLeaders: &electLeadersRecord{Type: typ, Partitions: parts, StaticDefault: static}}
 	data, err := encodeRecord(r)
 	if err != nil {
 		d.n.log.Error("metadata: encoding an election record", "err", err)

@@ -7,8 +7,11 @@ import (
 
 // recordVersion is the envelope version this code writes and the highest
 // it reads. A node that meets a higher version stops rather than apply a
-// record it does not understand (which would fork the state).
-const recordVersion = 1
+// record it does not understand (which would fork the state). Version 2
+// added elect_leaders and reassign_partition records and the state
+// machine rules that go with them (elections and reassignment completion
+// after broker records).
+const recordVersion = 2
 
 // Record types (the "type" field of the envelope).
 const (

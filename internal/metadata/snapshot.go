@@ -13,8 +13,12 @@ import (
 // whose payload is the JSON of snapshotFile.
 const snapshotMagic = "GRGSNAP1"
 
-// snapshotVersion is the version of snapshotFile and imageJSON.
-const snapshotVersion = 1
+// snapshotVersion is the version of snapshotFile and imageJSON this code
+// writes and the highest it reads. Version 2 added reassignments in
+// progress (adding/removing replicas) and quorum members' addresses: a
+// binary that knows only version 1 refuses such a snapshot rather than
+// drop them silently.
+const snapshotVersion = 2
 
 // snapshotFile is the content of <dir>/snapshot: the Raft snapshot
 // metadata and, as its data, the image.
@@ -72,7 +76,7 @@ func decodeImage(b []byte) (*Image, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%w: image: %v", ErrCorruption, err)
 	}
-	if s.Version != snapshotVersion {
+	if s.Version < 1 || s.Version > snapshotVersion {
 		return nil, fmt.Errorf("%w: image version %d", ErrCorruption, s.Version)
 	}
 	img := emptyImage()
@@ -129,7 +133,7 @@ func decodeSnapshotFile(b []byte) (*snapshotFile, error) {
 	if err := json.Unmarshal(payload, &sf); err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %v", ErrCorruption, err)
 	}
-	if sf.Version != snapshotVersion || sf.Index == 0 || len(sf.Voters) == 0 {
+	if sf.Version < 1 || sf.Version > snapshotVersion || sf.Index == 0 || len(sf.Voters) == 0 {
 		return nil, fmt.Errorf("%w: snapshot: version %d, index %d, %d voters", ErrCorruption, sf.Version, sf.Index, len(sf.Voters))
 	}
 	return &sf, nil
