@@ -24,7 +24,7 @@ type Listing struct {
 // List returns the groups this broker coordinates, filtered by state and
 // type names (case-insensitive; empty filters match all).
 func (c *Coordinator) List(states, types []string) []Listing {
-	c.loadAll()
+	c.owner.LoadLed()
 	var out []Listing
 	for _, e := range c.entries() {
 		e.mu.Lock()

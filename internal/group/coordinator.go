@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
 )
@@ -87,10 +88,10 @@ type Coordinator struct {
 	mu struct {
 		sync.Mutex
 		groups map[string]*entry
-		// loaded maps each loaded partition to the leader epoch it was
-		// loaded in (failover.go).
-		loaded map[int32]int32
 	}
+	// owner keeps the loaded __consumer_offsets partitions and their
+	// leader epochs, under mu (failover.go).
+	owner *partowner.Owner[*partition.Partition]
 	timer struct {
 		sync.Mutex
 		next time.Time
@@ -106,7 +107,6 @@ type Coordinator struct {
 	createMu sync.Mutex  // serializes creating __consumer_offsets
 	txn      pendingTxns // transactional offsets awaiting their marker (txn_offsets.go)
 	wake     chan struct{}
-	resync   chan struct{} // LeadershipChanged (failover.go)
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -122,9 +122,9 @@ func New(cfg Config) *Coordinator {
 	if cfg.RetentionCheckInterval <= 0 {
 		cfg.RetentionCheckInterval = 10 * time.Minute
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.mu.groups = map[string]*entry{}
-	c.mu.loaded = map[int32]int32{}
+	c.owner = c.newOwner()
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -191,8 +191,8 @@ func (c *Coordinator) step(retention <-chan time.Time) bool {
 	case <-c.stop:
 		return false
 	case <-c.wake:
-	case <-c.resync:
-		c.unloadLost()
+	case <-c.owner.Resync():
+		c.owner.UnloadLost()
 	case <-fire:
 		c.tickAll()
 	case <-retention:
@@ -301,7 +301,7 @@ func (c *Coordinator) lookup(ctx context.Context, group string, create bool) (*e
 		return nil, err
 	}
 	part := PartitionFor(group, n)
-	if err := c.ensureLoaded(part); err != nil {
+	if err := c.owner.Ensure(part); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -322,11 +322,7 @@ func newEntry(id string, part int32, g *Classic) *entry {
 // hosted returns the __consumer_offsets partition part if this node leads
 // it.
 func (c *Coordinator) hosted(part int32) (*partition.Partition, error) {
-	t := c.cfg.Meta.Image().Topic(OffsetsTopic)
-	if t == nil || int(part) >= len(t.Partitions) || t.Partitions[part].Leader != c.cfg.NodeID {
-		return nil, ErrNotCoordinator
-	}
-	p := c.cfg.Parts.Get(OffsetsTopic, part)
+	p, _ := partowner.Hosted(c.cfg.Meta.Image(), c.cfg.Parts, OffsetsTopic, part, c.cfg.NodeID)
 	if p == nil {
 		return nil, ErrNotCoordinator
 	}

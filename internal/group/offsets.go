@@ -264,7 +264,7 @@ func (e *entry) subscribedTopics(topics func() *TopicSnapshot) map[string]bool {
 // when it became empty; for a simple group, from each commit) and removes
 // empty groups left without offsets. Tombstones are written first.
 func (c *Coordinator) ExpireOffsets() {
-	c.loadAll()
+	c.owner.LoadLed()
 	retention := time.Duration(c.cfg.Broker().OffsetsRetentionMinutes) * time.Minute
 	for _, e := range c.entries() {
 		c.expireGroup(e, retention)
@@ -344,20 +344,4 @@ func (c *Coordinator) removeEntry(e *entry) {
 		delete(c.mu.groups, e.id)
 	}
 	c.mu.Unlock()
-}
-
-// loadAll loads every __consumer_offsets partition this broker leads.
-func (c *Coordinator) loadAll() {
-	t := c.cfg.Meta.Image().Topic(OffsetsTopic)
-	if t == nil {
-		return
-	}
-	for _, p := range t.Partitions {
-		if p.Leader != c.cfg.NodeID {
-			continue
-		}
-		if err := c.ensureLoaded(p.Index); err != nil {
-			c.log.Error("loading group partition failed", "partition", p.Index, "err", err)
-		}
-	}
 }

@@ -4,27 +4,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
+	"github.com/gregor-streaming/gregor/internal/partition"
 	"github.com/gregor-streaming/gregor/internal/record"
 )
 
-// loadChunk is how many bytes of a __consumer_offsets partition are read
-// at a time while replaying it.
-const loadChunk = 1 << 20
-
-// load replays the __consumer_offsets partition part once, rebuilding its
-// groups and offsets. It holds the coordinator's lock meanwhile, so no
-// request sees a half-loaded partition.
-func (c *Coordinator) load(part int32) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.mu.loaded[part]; ok {
-		return nil
-	}
-	p, err := c.hosted(part)
-	if err != nil {
-		return err
-	}
-	epoch := p.LeaderEpoch()
+// load replays the __consumer_offsets partition part, rebuilding its
+// groups and offsets; c.owner calls it with c.mu held, so no request
+// sees a half-loaded partition.
+func (c *Coordinator) load(part int32, p *partition.Partition) error {
 	start := time.Now()
 	now := c.now()
 	limits := c.limits()
@@ -32,47 +20,29 @@ func (c *Coordinator) load(part int32) error {
 	offsets := map[string]map[string]map[int32]Offset{}
 	pending := txnReplay{}
 	cgs := consumerImages{}
-	next := p.Offsets().LogStart
-	// The leader's whole log: what a previous leader acknowledged is
-	// here, even while this leader's high watermark catches up.
-	end := p.Offsets().LogEnd
 	n := 0
-	for next < end {
-		buf, _, err := p.Read(next, loadChunk)
+	err := partowner.Replay(OffsetsTopic, part, p, func(h *record.Header, b []byte) error {
+		if skip, err := replayTxn(h, b, pending, offsets); err != nil || skip {
+			return err
+		}
+		recs, err := record.Records(b)
 		if err != nil {
-			return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, next, err)
+			return err
 		}
-		batches, err := record.Split(buf)
-		if err != nil || len(batches) == 0 {
-			return fmt.Errorf("replay %s-%d at offset %d: %w (%d batches)", OffsetsTopic, part, next, err, len(batches))
-		}
-		for _, b := range batches {
-			h, err := record.ParseHeader(b)
+		for _, r := range recs {
+			d, err := decodeRecord(r.Key, r.Value)
 			if err != nil {
-				return fmt.Errorf("replay %s-%d: %w", OffsetsTopic, part, err)
+				return fmt.Errorf("record at offset %d: %w", r.Offset, err)
 			}
-			next = h.LastOffset() + 1
-			if skip, err := replayTxn(&h, b, pending, offsets); err != nil || skip {
-				if err != nil {
-					return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, h.BaseOffset, err)
-				}
-				continue
+			if !cgs.replay(d) {
+				replay(d, metas, offsets)
 			}
-			recs, err := record.Records(b)
-			if err != nil {
-				return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, h.BaseOffset, err)
-			}
-			for _, r := range recs {
-				d, err := decodeRecord(r.Key, r.Value)
-				if err != nil {
-					return fmt.Errorf("replay %s-%d at offset %d: %w", OffsetsTopic, part, r.Offset, err)
-				}
-				if !cgs.replay(d) {
-					replay(d, metas, offsets)
-				}
-				n++
-			}
+			n++
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	c.restorePending(part, pending)
 	for id, d := range metas {
@@ -92,7 +62,6 @@ func (c *Coordinator) load(part int32) error {
 			c.schedule(e.g.NextDeadline())
 		}
 	}
-	c.mu.loaded[part] = epoch
 	c.log.Info("loaded group partition", "partition", part, "records", n, "groups", len(metas), "took", time.Since(start))
 	return nil
 }

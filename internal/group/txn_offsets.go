@@ -177,7 +177,7 @@ func (c *Coordinator) writeTxn(e *entry, pid int64, epoch int16, recs []record.R
 // offsets are then taken here).
 func (c *Coordinator) CompleteTxn(part int32, pid int64, commit bool) {
 	c.mu.Lock()
-	if _, ok := c.mu.loaded[part]; !ok {
+	if !c.owner.LoadedLocked(part) {
 		c.mu.Unlock()
 		return
 	}
