@@ -307,7 +307,12 @@ func (d *driver) confChangePending() bool {
 const raftNoLimit = 1<<63 - 1
 
 // checkPromotion is the leader's check before promoting a learner: it
-// must be a learner whose log is within maxPromotionLag of the leader's.
+// must be a learner whose log is within maxPromotionLag of the leader's
+// and that the leader heard from within the last election timeout (a
+// learner that died caught up, on an idle log, is not promoted: as a
+// voter it would count towards a quorum it cannot help form). A change
+// proposed on a follower is checked when its forwarded proposal reaches
+// the leader (checkForwardedConfChanges).
 func (d *driver) checkPromotion(cc *raftpb.ConfChange) error {
 	if err := checkConfChange(d.conf, cc); err != nil {
 		return err
@@ -316,9 +321,32 @@ func (d *driver) checkPromotion(cc *raftpb.ConfChange) error {
 		return nil
 	}
 	last, _ := d.ms.LastIndex()
-	pr := d.rn.Status().Progress[cc.GetNodeId()]
-	if pr.Match+maxPromotionLag < last {
+	pr, ok := d.rn.Status().Progress[cc.GetNodeId()]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: node %d is not a learner the leader replicates to", ErrNotCaughtUp, cc.GetNodeId())
+	case pr.Match+maxPromotionLag < last:
 		return fmt.Errorf("%w: node %d holds the log up to %d, the leader's ends at %d", ErrNotCaughtUp, cc.GetNodeId(), pr.Match, last)
+	case !pr.RecentActive:
+		return fmt.Errorf("%w: node %d has not answered the leader within an election timeout", ErrNotCaughtUp, cc.GetNodeId())
+	}
+	return nil
+}
+
+// checkForwardedConfChanges runs checkPromotion on the membership changes
+// of a proposal a follower forwarded to this leader.
+func (d *driver) checkForwardedConfChanges(m *raftpb.Message) error {
+	for _, e := range m.GetEntries() {
+		if e.GetType() != raftpb.EntryType_EntryConfChange {
+			continue
+		}
+		var cc raftpb.ConfChange
+		if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+			return fmt.Errorf("%w: forwarded membership change: %v", ErrInvalidRecord, err)
+		}
+		if err := d.checkPromotion(&cc); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -318,3 +318,54 @@ func TestMemberAddressChange(t *testing.T) {
 	q.waitFor("address 3", addrIs("host:3"))
 	q.waitMembers([]int32{1, 2, 3, 4}, []int32{})
 }
+
+// TestPromotionNeedsALiveLearner: a learner that stopped is never
+// promoted, neither when it lags (checked on the leader, or on the
+// leader when a follower forwards the change) nor when it died caught up
+// on an idle log (the leader has not heard from it for an election
+// timeout). Promoting it would make a quorum that cannot commit.
+func TestPromotionNeedsALiveLearner(t *testing.T) {
+	t.Run("lagging, through a learner", func(t *testing.T) {
+		q := newTestQuorum(t, 1, nil)
+		q.startLearner(4)
+		q.startLearner(5)
+		lead := q.waitMembers([]int32{1}, []int32{4, 5})
+		q.stop(4)
+		register(t, lead, 1)
+		createTopics(t, lead, "a", 100)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := lead.AddVoter(ctx, 4, ""); !errors.Is(err, ErrNotCaughtUp) {
+			t.Fatalf("AddVoter(stopped, lagging learner) on the leader: %v, want ErrNotCaughtUp", err)
+		}
+		fwd, cancelFwd := context.WithTimeout(ctx, time.Second)
+		defer cancelFwd()
+		if err := q.nodes[5].AddVoter(fwd, 4, ""); err == nil {
+			t.Fatal("AddVoter(stopped, lagging learner) through learner 5 succeeded")
+		}
+		if st := q.status(lead); !slices.Equal(ids(st.Voters), []int32{1}) {
+			t.Fatalf("voters %v after the refused promotion", ids(st.Voters))
+		}
+		createTopics(t, lead, "b", 1) // the quorum still commits
+	})
+	t.Run("dead, caught up", func(t *testing.T) {
+		q := newTestQuorum(t, 1, nil)
+		q.startLearner(4)
+		lead := q.waitMembers([]int32{1}, []int32{4})
+		register(t, lead, 1)
+		q.waitFor("learner 4 caught up", func() bool {
+			st := q.status(lead)
+			return len(st.Observers) == 1 && st.Observers[0].LogEnd >= st.Voters[0].LogEnd
+		})
+		q.stop(4)
+		q.waitFor("learner 4 silent for 4 election timeouts", func() bool {
+			st := q.status(lead)
+			return len(st.Observers) == 1 && time.Since(st.Observers[0].LastHeard) > 200*time.Millisecond
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := lead.AddVoter(ctx, 4, ""); !errors.Is(err, ErrNotCaughtUp) {
+			t.Fatalf("AddVoter(dead, caught-up learner): %v, want ErrNotCaughtUp", err)
+		}
+	})
+}

@@ -86,6 +86,15 @@ func (d *driver) step(m *raftpb.Message) {
 		return
 	}
 	d.heard[m.GetFrom()] = time.Now()
+	if m.GetType() == raftpb.MessageType_MsgProp && d.n.leader.Load() {
+		if err := d.checkForwardedConfChanges(m); err != nil {
+			// The proposing node learns it only by its proposal's
+			// timeout; a promotion the leader would refuse must not
+			// slip in through a follower.
+			d.n.log.Warn("metadata: dropping a forwarded membership change", "from", m.GetFrom(), "err", err)
+			return
+		}
+	}
 	if err := d.rn.Step(m); err != nil {
 		d.n.log.Debug("metadata: raft rejected a peer message", "from", m.GetFrom(), "type", m.GetType(), "err", err)
 	}
