@@ -51,7 +51,7 @@ type ListFilter struct {
 // List returns the transactional ids this broker coordinates that match
 // f, by id.
 func (c *Coordinator) List(f ListFilter) []Metadata {
-	c.loadAll()
+	c.owner.LoadLed()
 	now := c.now().UnixMilli()
 	var out []Metadata
 	for _, e := range c.entries() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
 	"github.com/gregor-streaming/gregor/internal/group"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
@@ -84,17 +85,16 @@ type Coordinator struct {
 	mu struct {
 		sync.Mutex
 		txns map[string]*entry
-		// loaded maps each loaded partition to the leader epoch it was
-		// loaded in (failover.go).
-		loaded map[int32]int32
 	}
+	// owner keeps the loaded __transaction_state partitions and their
+	// leader epochs, under mu (failover.go).
+	owner *partowner.Owner[*partition.Partition]
 	timer struct {
 		sync.Mutex
 		next time.Time
 	}
 	createMu sync.Mutex
 	wake     chan struct{}
-	resync   chan struct{} // LeadershipChanged (failover.go)
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -110,11 +110,11 @@ func New(cfg Config) *Coordinator {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = 10 * time.Second
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.pids.alloc = cfg.Meta.AllocateProducerIDs
 	c.sender = newMarkerSender(cfg.NodeID, cfg.Meta, cfg.Logger)
 	c.mu.txns = map[string]*entry{}
-	c.mu.loaded = map[int32]int32{}
+	c.owner = c.newOwner()
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -167,12 +167,12 @@ func (c *Coordinator) wait(retry <-chan time.Time) bool {
 		case <-c.stop:
 		case <-c.wake:
 			woken = true
-		case <-c.resync:
+		case <-c.owner.Resync():
 			// Unload what this broker lost, load what it gained: a
 			// transaction a failed coordinator left in a Prepare state
 			// is finished at once (load schedules it).
-			c.unloadLost()
-			c.loadAll()
+			c.owner.UnloadLost()
+			c.owner.LoadLed()
 			woken = true
 		case <-fire:
 		case <-retry:
@@ -214,8 +214,8 @@ func (c *Coordinator) tick() {
 	c.timer.Lock()
 	c.timer.next = time.Time{}
 	c.timer.Unlock()
-	c.unloadLost()
-	c.loadAll()
+	c.owner.UnloadLost()
+	c.owner.LoadLed()
 	c.verified.sweep(func(tp TopicPartition) (int32, bool) {
 		p := c.cfg.Parts.Get(tp.Topic, tp.Partition)
 		if p == nil || !p.Replication().Leads() {
@@ -343,7 +343,7 @@ func (c *Coordinator) lookup(ctx context.Context, id string, create bool) (*entr
 		return nil, -1, ErrNotCoordinator
 	}
 	part := group.PartitionFor(id, n)
-	if err := c.ensureLoaded(part); err != nil {
+	if err := c.owner.Ensure(part); err != nil {
 		return nil, part, err
 	}
 	c.mu.Lock()
@@ -354,11 +354,10 @@ func (c *Coordinator) lookup(ctx context.Context, id string, create bool) (*entr
 // hosted returns the __transaction_state partition part if this node
 // leads it.
 func (c *Coordinator) hosted(part int32) (*partition.Partition, error) {
-	t := c.cfg.Meta.Image().Topic(StateTopic)
-	if t == nil || int(part) >= len(t.Partitions) || t.Partitions[part].Leader != c.cfg.NodeID {
+	p, led := partowner.Hosted(c.cfg.Meta.Image(), c.cfg.Parts, StateTopic, part, c.cfg.NodeID)
+	if !led {
 		return nil, ErrNotCoordinator
 	}
-	p := c.cfg.Parts.Get(StateTopic, part)
 	if p == nil {
 		return nil, errNotOpen
 	}
