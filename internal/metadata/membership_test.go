@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -368,4 +369,36 @@ func TestPromotionNeedsALiveLearner(t *testing.T) {
 			t.Fatalf("AddVoter(dead, caught-up learner): %v, want ErrNotCaughtUp", err)
 		}
 	})
+}
+
+// TestSingleVoterRestartAfterPromotion: a single voter that promoted a
+// learner and crashed before its next snapshot restarts as a voter of the
+// two-voter quorum its log holds (it applies the committed change before
+// choosing its role) instead of failing to lead alone.
+func TestSingleVoterRestartAfterPromotion(t *testing.T) {
+	mem := fs.NewMem()
+	ff := fs.NewFault(mem)
+	q := newTestQuorum(t, 1, func(c *Config) {
+		if c.NodeID == 1 {
+			c.FS = ff
+		}
+	})
+	q.startLearner(2)
+	lead := q.waitMembers([]int32{1}, []int32{2})
+	register(t, lead, 1)
+	// No snapshot can be written: the promotion stays in the WAL only.
+	ff.Inject(fs.Fault{Op: fs.OpCreate, Path: func(p string) bool { return strings.Contains(p, "snapshot") }})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := lead.AddVoter(ctx, 2, ""); err != nil {
+		t.Fatalf("AddVoter: %v", err)
+	}
+	q.net.set(1, nil)
+	delete(q.nodes, 1)
+	lead.Close() // fails writing its final snapshot: the fault is on
+	mem.Crash()
+	ff.Clear()
+	q.start(1)
+	lead = q.waitMembers([]int32{1, 2}, []int32{})
+	createTopics(t, lead, "after", 1)
 }

@@ -175,13 +175,14 @@ func Start(cfg Config) (*Node, error) {
 // acknowledged); a learner that is no member yet waits for the leader.
 func (d *driver) startRole(voters []int32) error {
 	cfg, self := d.n.cfg, uint64(d.n.cfg.NodeID)
-	if d.singleVoter() {
-		return d.becomeLeader()
-	}
 	// The stored snapshot's configuration may be changed by entries
-	// after it: apply them first, then look at the role.
+	// after it (a single voter that promoted a learner and crashed
+	// before its next snapshot): apply them first, then look at the role.
 	if err := d.drainReady(); err != nil {
 		return err
+	}
+	if d.singleVoter() {
+		return d.becomeLeader()
 	}
 	switch {
 	case slices.Contains(d.conf.GetLearners(), self):
