@@ -90,7 +90,7 @@ func (c *Coordinator) ConsumerHeartbeat(ctx context.Context, group string, req C
 		return ConsumerHeartbeatResponse{Err: c.ErrCode("ConsumerGroupHeartbeat", err), MemberEpoch: -1}
 	}
 	if e.c != nil {
-		c.schedule(e.c.NextDeadline())
+		c.alarm.Set(e.c.NextDeadline())
 	}
 	return resp
 }

@@ -277,6 +277,6 @@ func (c *Coordinator) restoreConsumers(part int32, imgs consumerImages, limits L
 		}
 		e.c = restoreConsumer(id, cl, img, now)
 		e.cgStored = img
-		c.schedule(e.c.NextDeadline())
+		c.alarm.Set(e.c.NextDeadline())
 	}
 }

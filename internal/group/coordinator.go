@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/coordinator/alarm"
 	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
 	"github.com/gregor-streaming/gregor/internal/metadata"
 	"github.com/gregor-streaming/gregor/internal/partition"
@@ -54,7 +55,7 @@ type Config struct {
 }
 
 // entry is one group with its committed offsets. Its mutex guards every
-// field. Lock order: entry.mu → Coordinator.mu → Coordinator.timer; no
+// field. Lock order: entry.mu → Coordinator.mu → Coordinator.alarm; no
 // code locks an entry while holding the Coordinator's mutex.
 type entry struct {
 	mu   sync.Mutex
@@ -92,10 +93,7 @@ type Coordinator struct {
 	// owner keeps the loaded __consumer_offsets partitions and their
 	// leader epochs, under mu (failover.go).
 	owner *partowner.Owner[*partition.Partition]
-	timer struct {
-		sync.Mutex
-		next time.Time
-	}
+	alarm *alarm.Alarm // the timer goroutine's next deadline
 	// snap caches the topics of the latest metadata image for
 	// consumer groups' subscriptions.
 	snap struct {
@@ -106,7 +104,6 @@ type Coordinator struct {
 	}
 	createMu sync.Mutex  // serializes creating __consumer_offsets
 	txn      pendingTxns // transactional offsets awaiting their marker (txn_offsets.go)
-	wake     chan struct{}
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -122,7 +119,7 @@ func New(cfg Config) *Coordinator {
 	if cfg.RetentionCheckInterval <= 0 {
 		cfg.RetentionCheckInterval = 10 * time.Minute
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, alarm: alarm.New(), stop: make(chan struct{})}
 	c.mu.groups = map[string]*entry{}
 	c.owner = c.newOwner()
 	c.wg.Add(1)
@@ -178,19 +175,12 @@ func (c *Coordinator) run() {
 // step waits for the next deadline, a wake-up, the retention ticker or
 // Close; it returns false on Close.
 func (c *Coordinator) step(retention <-chan time.Time) bool {
-	c.timer.Lock()
-	next := c.timer.next
-	c.timer.Unlock()
-	var fire <-chan time.Time
-	if !next.IsZero() {
-		t := time.NewTimer(max(time.Until(next), 0))
-		defer t.Stop()
-		fire = t.C
-	}
+	fire, stopTimer := c.alarm.Timer()
+	defer stopTimer()
 	select {
 	case <-c.stop:
 		return false
-	case <-c.wake:
+	case <-c.alarm.Wake():
 	case <-c.owner.Resync():
 		c.owner.UnloadLost()
 	case <-fire:
@@ -201,40 +191,20 @@ func (c *Coordinator) step(retention <-chan time.Time) bool {
 	return true
 }
 
-// schedule makes the timer goroutine tick at t (or earlier).
-func (c *Coordinator) schedule(t time.Time) {
-	if t.IsZero() {
-		return
-	}
-	c.timer.Lock()
-	if !c.timer.next.IsZero() && !t.Before(c.timer.next) {
-		c.timer.Unlock()
-		return
-	}
-	c.timer.next = t
-	c.timer.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
 func (c *Coordinator) tickAll() {
-	c.timer.Lock()
-	c.timer.next = time.Time{}
-	c.timer.Unlock()
+	c.alarm.Clear()
 	for _, e := range c.entries() {
 		e.mu.Lock()
 		now := c.now()
 		if dl := e.g.NextDeadline(); !dl.IsZero() && !dl.After(now) {
 			c.apply(e, e.g.Tick(now))
 		}
-		c.schedule(e.g.NextDeadline())
+		c.alarm.Set(e.g.NextDeadline())
 		if e.c != nil {
 			if dl := e.c.NextDeadline(); !dl.IsZero() && !dl.After(now) {
 				c.tickConsumer(e, now)
 			}
-			c.schedule(e.c.NextDeadline())
+			c.alarm.Set(e.c.NextDeadline())
 		}
 		e.mu.Unlock()
 	}
@@ -362,7 +332,7 @@ func (c *Coordinator) apply(e *entry, out Output) bool {
 			delete(e.syncs, s.Waiter)
 		}
 	}
-	c.schedule(e.g.NextDeadline())
+	c.alarm.Set(e.g.NextDeadline())
 	return ok
 }
 

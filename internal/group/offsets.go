@@ -68,7 +68,7 @@ func (c *Coordinator) Commit(ctx context.Context, req CommitRequest) []int16 {
 	} else if code := e.g.ValidateCommit(now, req.MemberID, req.InstanceID, req.Generation); code != 0 {
 		return all(code)
 	}
-	c.schedule(e.g.NextDeadline())
+	c.alarm.Set(e.g.NextDeadline())
 	var recs []kv
 	var idx []int
 	for i, p := range req.Partitions {

@@ -137,7 +137,7 @@ func (c *Coordinator) Heartbeat(ctx context.Context, group, memberID, instanceID
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	code := e.g.Heartbeat(c.now(), memberID, instanceID, generation)
-	c.schedule(e.g.NextDeadline())
+	c.alarm.Set(e.g.NextDeadline())
 	return code
 }
 

@@ -59,7 +59,7 @@ func (c *Coordinator) load(part int32, p *partition.Partition) error {
 	}
 	for _, e := range c.mu.groups {
 		if e.part == part {
-			c.schedule(e.g.NextDeadline())
+			c.alarm.Set(e.g.NextDeadline())
 		}
 	}
 	c.log.Info("loaded group partition", "partition", part, "records", n, "groups", len(metas), "took", time.Since(start))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gregor-streaming/gregor/internal/config"
+	"github.com/gregor-streaming/gregor/internal/coordinator/alarm"
 	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
 	"github.com/gregor-streaming/gregor/internal/group"
 	"github.com/gregor-streaming/gregor/internal/metadata"
@@ -58,7 +59,7 @@ type Config struct {
 
 // entry is one transactional id. mu guards m and is held across the
 // writes of a transition. Lock order: entry.mu → Coordinator.mu →
-// Coordinator.timer.
+// Coordinator.alarm.
 type entry struct {
 	mu   sync.Mutex
 	part int32
@@ -88,13 +89,9 @@ type Coordinator struct {
 	}
 	// owner keeps the loaded __transaction_state partitions and their
 	// leader epochs, under mu (failover.go).
-	owner *partowner.Owner[*partition.Partition]
-	timer struct {
-		sync.Mutex
-		next time.Time
-	}
+	owner    *partowner.Owner[*partition.Partition]
+	alarm    *alarm.Alarm // the background goroutine's next deadline
 	createMu sync.Mutex
-	wake     chan struct{}
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -110,7 +107,7 @@ func New(cfg Config) *Coordinator {
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = 10 * time.Second
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, alarm: alarm.New(), stop: make(chan struct{})}
 	c.pids.alloc = cfg.Meta.AllocateProducerIDs
 	c.sender = newMarkerSender(cfg.NodeID, cfg.Meta, cfg.Logger)
 	c.mu.txns = map[string]*entry{}
@@ -153,19 +150,11 @@ func (c *Coordinator) run() {
 // (true), or Close (false).
 func (c *Coordinator) wait(retry <-chan time.Time) bool {
 	for {
-		c.timer.Lock()
-		next := c.timer.next
-		c.timer.Unlock()
-		var fire <-chan time.Time
-		var t *time.Timer
-		if !next.IsZero() {
-			t = time.NewTimer(max(time.Until(next), 0))
-			fire = t.C
-		}
+		fire, stopTimer := c.alarm.Timer()
 		woken := false
 		select {
 		case <-c.stop:
-		case <-c.wake:
+		case <-c.alarm.Wake():
 			woken = true
 		case <-c.owner.Resync():
 			// Unload what this broker lost, load what it gained: a
@@ -177,9 +166,7 @@ func (c *Coordinator) wait(retry <-chan time.Time) bool {
 		case <-fire:
 		case <-retry:
 		}
-		if t != nil {
-			t.Stop()
-		}
+		stopTimer()
 		select {
 		case <-c.stop:
 			return false
@@ -191,29 +178,9 @@ func (c *Coordinator) wait(retry <-chan time.Time) bool {
 	}
 }
 
-// schedule makes the background goroutine run at t (or earlier).
-func (c *Coordinator) schedule(t time.Time) {
-	if t.IsZero() {
-		return
-	}
-	c.timer.Lock()
-	if !c.timer.next.IsZero() && !t.Before(c.timer.next) {
-		c.timer.Unlock()
-		return
-	}
-	c.timer.next = t
-	c.timer.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
 // tick does one pass of the background work.
 func (c *Coordinator) tick() {
-	c.timer.Lock()
-	c.timer.next = time.Time{}
-	c.timer.Unlock()
+	c.alarm.Clear()
 	c.owner.UnloadLost()
 	c.owner.LoadLed()
 	c.verified.sweep(func(tp TopicPartition) (int32, bool) {
@@ -254,7 +221,7 @@ func (c *Coordinator) tickEntry(e *entry, expiration time.Duration) {
 		if err := c.finish(context.Background(), e, markerRetryRoundTimeout); err != nil {
 			c.log.Warn("transaction markers not all written; retrying later", "transactional_id", e.m.ID, "state", e.m.State, "err", err)
 			if !errors.Is(err, ErrNotCoordinator) {
-				c.schedule(c.now().Add(c.cfg.RetryInterval / 10))
+				c.alarm.Set(c.now().Add(c.cfg.RetryInterval / 10))
 			}
 		}
 	}
@@ -265,7 +232,7 @@ func (c *Coordinator) tickEntry(e *entry, expiration time.Duration) {
 			c.remove(e)
 		}
 	}
-	c.schedule(e.m.Deadline())
+	c.alarm.Set(e.m.Deadline())
 }
 
 func (c *Coordinator) remove(e *entry) {
@@ -396,7 +363,7 @@ func (c *Coordinator) store(ctx context.Context, e *entry, n Metadata) error {
 		return err
 	}
 	e.m = n
-	c.schedule(n.Deadline())
+	c.alarm.Set(n.Deadline())
 	if n.State.preparing() {
 		return c.finish(ctx, e, markerRoundTimeout)
 	}

@@ -28,10 +28,10 @@ func (c *Coordinator) load(part int32, p *partition.Partition) error {
 	for id, m := range state {
 		c.mu.txns[id] = &entry{part: part, m: m}
 		unfinished = unfinished || m.State.preparing()
-		c.schedule(m.Deadline())
+		c.alarm.Set(m.Deadline())
 	}
 	if unfinished {
-		c.schedule(c.now())
+		c.alarm.Set(c.now())
 	}
 	c.log.Info("loaded transaction state partition", "partition", part, "transactional_ids", len(state), "took", time.Since(start))
 	return nil

@@ -219,7 +219,7 @@ func (c *Coordinator) EndTxn(ctx context.Context, id string, pid int64, epoch in
 	if err := c.store(ctx, e, n); err != nil {
 		if e.m.State.preparing() {
 			c.log.Warn("transaction markers not all written; retrying in the background", "transactional_id", id, "err", err)
-			c.schedule(c.now().Add(c.cfg.RetryInterval / 10))
+			c.alarm.Set(c.now().Add(c.cfg.RetryInterval / 10))
 			return 0
 		}
 		return c.ErrCode("EndTxn", err)
