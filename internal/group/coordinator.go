@@ -102,10 +102,10 @@ type Coordinator struct {
 		offset  uint64
 		version uint64
 	}
-	createMu sync.Mutex  // serializes creating __consumer_offsets
-	txn      pendingTxns // transactional offsets awaiting their marker (txn_offsets.go)
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	topic partowner.Topic // __consumer_offsets, created on first need
+	txn   pendingTxns     // transactional offsets awaiting their marker (txn_offsets.go)
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 // New starts a coordinator; Close stops its goroutine.
@@ -122,6 +122,11 @@ func New(cfg Config) *Coordinator {
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, alarm: alarm.New(), stop: make(chan struct{})}
 	c.mu.groups = map[string]*entry{}
 	c.owner = c.newOwner()
+	c.topic = partowner.Topic{Name: OffsetsTopic, Meta: cfg.Meta, Reconcile: cfg.Reconcile, Logger: c.log,
+		Size: func() (int32, int16) {
+			b := c.cfg.Broker()
+			return b.OffsetsTopicNumPartitions, b.OffsetsTopicReplicationFactor
+		}}
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -220,53 +225,24 @@ func (c *Coordinator) entries() []*entry {
 	return out
 }
 
-// offsetsPartitions returns the partition count of __consumer_offsets,
-// creating the topic (internal, never deleted by retention) on first
-// need.
-func (c *Coordinator) offsetsPartitions(ctx context.Context) (int32, error) {
-	if t := c.cfg.Meta.Image().Topic(OffsetsTopic); t != nil {
-		return int32(len(t.Partitions)), nil
-	}
-	c.createMu.Lock()
-	defer c.createMu.Unlock()
-	if t := c.cfg.Meta.Image().Topic(OffsetsTopic); t != nil {
-		return int32(len(t.Partitions)), nil
-	}
-	b := c.cfg.Broker()
-	t, created, err := c.cfg.Meta.CreateInternalTopic(ctx, OffsetsTopic, b.OffsetsTopicNumPartitions, b.OffsetsTopicReplicationFactor)
-	if err != nil {
-		return 0, err
-	}
-	if !created {
-		return int32(len(t.Partitions)), nil
-	}
-	if err := c.cfg.Reconcile(); err != nil {
-		return 0, fmt.Errorf("open %s: %w", OffsetsTopic, err)
-	}
-	c.log.Info("created internal topic", "topic", OffsetsTopic, "partitions", len(t.Partitions), "replication_factor", len(t.Partitions[0].Replicas))
-	return int32(len(t.Partitions)), nil
-}
-
 // Coordinator returns the node that coordinates group (the leader of its
 // __consumer_offsets partition), creating the topic on first need.
 func (c *Coordinator) Coordinator(ctx context.Context, group string) (int32, error) {
-	n, err := c.offsetsPartitions(ctx)
+	n, err := c.topic.Partitions(ctx, true)
 	if err != nil {
 		return -1, err
 	}
-	t := c.cfg.Meta.Image().Topic(OffsetsTopic)
-	p := PartitionFor(group, n)
-	if t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader < 0 {
-		return -1, ErrNotCoordinator
+	if leader, ok := c.topic.Leader(PartitionFor(group, n)); ok {
+		return leader, nil
 	}
-	return t.Partitions[p].Leader, nil
+	return -1, ErrNotCoordinator
 }
 
 // lookup returns the entry of group, loading its partition first; with
 // create, a missing group is created empty. It fails with
 // ErrNotCoordinator when another broker (or nobody) leads the partition.
 func (c *Coordinator) lookup(ctx context.Context, group string, create bool) (*entry, error) {
-	n, err := c.offsetsPartitions(ctx)
+	n, err := c.topic.Partitions(ctx, true)
 	if err != nil {
 		return nil, err
 	}

@@ -89,11 +89,11 @@ type Coordinator struct {
 	}
 	// owner keeps the loaded __transaction_state partitions and their
 	// leader epochs, under mu (failover.go).
-	owner    *partowner.Owner[*partition.Partition]
-	alarm    *alarm.Alarm // the background goroutine's next deadline
-	createMu sync.Mutex
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	owner *partowner.Owner[*partition.Partition]
+	alarm *alarm.Alarm    // the background goroutine's next deadline
+	topic partowner.Topic // __transaction_state, created on first need
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 // New starts a coordinator and its background goroutine; Close stops it.
@@ -112,6 +112,11 @@ func New(cfg Config) *Coordinator {
 	c.sender = newMarkerSender(cfg.NodeID, cfg.Meta, cfg.Logger)
 	c.mu.txns = map[string]*entry{}
 	c.owner = c.newOwner()
+	c.topic = partowner.Topic{Name: StateTopic, Meta: cfg.Meta, Reconcile: cfg.Reconcile, Logger: c.log,
+		Size: func() (int32, int16) {
+			b := c.cfg.Broker()
+			return b.TransactionStateLogNumPartitions, b.TransactionStateLogReplicationFactor
+		}}
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -254,55 +259,23 @@ func (c *Coordinator) entries() []*entry {
 	return out
 }
 
-// statePartitions returns the partition count of __transaction_state,
-// creating the topic on first need when create is set (0 if it does not
-// exist and create is not set).
-func (c *Coordinator) statePartitions(ctx context.Context, create bool) (int32, error) {
-	if t := c.cfg.Meta.Image().Topic(StateTopic); t != nil || !create {
-		if t == nil {
-			return 0, nil
-		}
-		return int32(len(t.Partitions)), nil
-	}
-	c.createMu.Lock()
-	defer c.createMu.Unlock()
-	if t := c.cfg.Meta.Image().Topic(StateTopic); t != nil {
-		return int32(len(t.Partitions)), nil
-	}
-	b := c.cfg.Broker()
-	t, created, err := c.cfg.Meta.CreateInternalTopic(ctx, StateTopic, b.TransactionStateLogNumPartitions, b.TransactionStateLogReplicationFactor)
-	if err != nil {
-		return 0, err
-	}
-	if !created {
-		return int32(len(t.Partitions)), nil
-	}
-	if err := c.cfg.Reconcile(); err != nil {
-		return 0, fmt.Errorf("open %s: %w", StateTopic, err)
-	}
-	c.log.Info("created internal topic", "topic", StateTopic, "partitions", len(t.Partitions), "replication_factor", len(t.Partitions[0].Replicas))
-	return int32(len(t.Partitions)), nil
-}
-
 // Coordinator returns the node coordinating transactional id (the leader
 // of its __transaction_state partition), creating the topic on first need.
 func (c *Coordinator) Coordinator(ctx context.Context, id string) (int32, error) {
-	n, err := c.statePartitions(ctx, true)
+	n, err := c.topic.Partitions(ctx, true)
 	if err != nil {
 		return -1, err
 	}
-	t := c.cfg.Meta.Image().Topic(StateTopic)
-	p := group.PartitionFor(id, n)
-	if t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader < 0 {
-		return -1, ErrNotCoordinator
+	if leader, ok := c.topic.Leader(group.PartitionFor(id, n)); ok {
+		return leader, nil
 	}
-	return t.Partitions[p].Leader, nil
+	return -1, ErrNotCoordinator
 }
 
 // lookup returns the entry of id (nil if unknown), loading its partition
 // first. With create, the state topic is created if missing.
 func (c *Coordinator) lookup(ctx context.Context, id string, create bool) (*entry, int32, error) {
-	n, err := c.statePartitions(ctx, create)
+	n, err := c.topic.Partitions(ctx, create)
 	if err != nil {
 		return nil, -1, err
 	}

@@ -137,7 +137,7 @@ func (c *Coordinator) verifyRemote(ctx context.Context, id string, pid int64, ep
 // coordinatorNode is the leader of id's __transaction_state partition in
 // the latest metadata image (-1 if none).
 func (c *Coordinator) coordinatorNode(ctx context.Context, id string) int32 {
-	n, err := c.statePartitions(ctx, false)
+	n, err := c.topic.Partitions(ctx, false)
 	if err != nil || n == 0 {
 		return -1
 	}
