@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,12 +123,13 @@ func New(cfg Config) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, alarm: alarm.New(), stop: make(chan struct{})}
 	c.mu.groups = map[string]*entry{}
-	c.owner = c.newOwner()
-	c.topic = partowner.Topic{Name: OffsetsTopic, Meta: cfg.Meta, Reconcile: cfg.Reconcile, Logger: c.log,
-		Size: func() (int32, int16) {
-			b := c.cfg.Broker()
-			return b.OffsetsTopicNumPartitions, b.OffsetsTopicReplicationFactor
-		}}
+	c.topic = partowner.Topic{Name: OffsetsTopic, Meta: cfg.Meta, Reconcile: cfg.Reconcile, Logger: c.log, Size: func() (int32, int16) {
+		b := c.cfg.Broker()
+		return b.OffsetsTopicNumPartitions, b.OffsetsTopicReplicationFactor
+	}}
+	c.owner = partowner.New(partowner.Config[*partition.Partition]{Topic: OffsetsTopic, Mu: &c.mu, Logger: c.log,
+		Hosted: c.hosted, Load: c.load, Unload: c.unload, // failover.go, store.go
+		Led: func() []int32 { return partowner.Led(c.cfg.Meta.Image(), OffsetsTopic, c.cfg.NodeID) }})
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -218,24 +221,17 @@ func (c *Coordinator) tickAll() {
 func (c *Coordinator) entries() []*entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*entry, 0, len(c.mu.groups))
-	for _, e := range c.mu.groups {
-		out = append(out, e)
-	}
-	return out
+	return slices.Collect(maps.Values(c.mu.groups))
 }
 
 // Coordinator returns the node that coordinates group (the leader of its
 // __consumer_offsets partition), creating the topic on first need.
 func (c *Coordinator) Coordinator(ctx context.Context, group string) (int32, error) {
-	n, err := c.topic.Partitions(ctx, true)
-	if err != nil {
-		return -1, err
+	leader, ok, err := c.topic.Coordinator(ctx, func(n int32) int32 { return PartitionFor(group, n) })
+	if err == nil && !ok {
+		err = ErrNotCoordinator
 	}
-	if leader, ok := c.topic.Leader(PartitionFor(group, n)); ok {
-		return leader, nil
-	}
-	return -1, ErrNotCoordinator
+	return leader, err
 }
 
 // lookup returns the entry of group, loading its partition first; with

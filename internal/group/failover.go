@@ -2,9 +2,6 @@ package group
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
-
-	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
-	"github.com/gregor-streaming/gregor/internal/partition"
 )
 
 // Coordinator failover: the groups of a __consumer_offsets partition
@@ -16,20 +13,6 @@ import (
 // JoinGroup/SyncGroup waits with NOT_COORDINATOR, and its entry refuses
 // writes (gone), so a request that looked it up before the unload cannot
 // change the log behind the reloaded state.
-
-// newOwner returns the keeper of the loaded __consumer_offsets
-// partitions, guarded by c.mu.
-func (c *Coordinator) newOwner() *partowner.Owner[*partition.Partition] {
-	return partowner.New(partowner.Config[*partition.Partition]{
-		Topic:  OffsetsTopic,
-		Mu:     &c.mu,
-		Hosted: c.hosted,
-		Led:    func() []int32 { return partowner.Led(c.cfg.Meta.Image(), OffsetsTopic, c.cfg.NodeID) },
-		Load:   c.load,
-		Unload: c.unload,
-		Logger: c.log,
-	})
-}
 
 // unload forgets the groups of part (c.mu held) and drops the
 // partition's pending transactional offsets (the next load replays

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -111,12 +113,13 @@ func New(cfg Config) *Coordinator {
 	c.pids.alloc = cfg.Meta.AllocateProducerIDs
 	c.sender = newMarkerSender(cfg.NodeID, cfg.Meta, cfg.Logger)
 	c.mu.txns = map[string]*entry{}
-	c.owner = c.newOwner()
-	c.topic = partowner.Topic{Name: StateTopic, Meta: cfg.Meta, Reconcile: cfg.Reconcile, Logger: c.log,
-		Size: func() (int32, int16) {
-			b := c.cfg.Broker()
-			return b.TransactionStateLogNumPartitions, b.TransactionStateLogReplicationFactor
-		}}
+	c.topic = partowner.Topic{Name: StateTopic, Meta: cfg.Meta, Reconcile: cfg.Reconcile, Logger: c.log, Size: func() (int32, int16) {
+		b := c.cfg.Broker()
+		return b.TransactionStateLogNumPartitions, b.TransactionStateLogReplicationFactor
+	}}
+	c.owner = partowner.New(partowner.Config[*partition.Partition]{Topic: StateTopic, Mu: &c.mu, Logger: c.log,
+		Hosted: c.hosted, Reopen: c.reopen, Load: c.load, Unload: c.unload, // failover.go, load.go
+		Led: func() []int32 { return partowner.Led(c.cfg.Meta.Image(), StateTopic, c.cfg.NodeID) }})
 	c.wg.Add(1)
 	go c.run()
 	return c
@@ -252,24 +255,17 @@ func (c *Coordinator) remove(e *entry) {
 func (c *Coordinator) entries() []*entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*entry, 0, len(c.mu.txns))
-	for _, e := range c.mu.txns {
-		out = append(out, e)
-	}
-	return out
+	return slices.Collect(maps.Values(c.mu.txns))
 }
 
 // Coordinator returns the node coordinating transactional id (the leader
 // of its __transaction_state partition), creating the topic on first need.
 func (c *Coordinator) Coordinator(ctx context.Context, id string) (int32, error) {
-	n, err := c.topic.Partitions(ctx, true)
-	if err != nil {
-		return -1, err
+	leader, ok, err := c.topic.Coordinator(ctx, func(n int32) int32 { return group.PartitionFor(id, n) })
+	if err == nil && !ok {
+		err = ErrNotCoordinator
 	}
-	if leader, ok := c.topic.Leader(group.PartitionFor(id, n)); ok {
-		return leader, nil
-	}
-	return -1, ErrNotCoordinator
+	return leader, err
 }
 
 // lookup returns the entry of id (nil if unknown), loading its partition

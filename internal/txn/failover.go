@@ -1,11 +1,6 @@
 package txn
 
-import (
-	"errors"
-
-	"github.com/gregor-streaming/gregor/internal/coordinator/partowner"
-	"github.com/gregor-streaming/gregor/internal/partition"
-)
+import "errors"
 
 // Coordinator failover: the transactional ids of a __transaction_state
 // partition live here only while this broker leads it, in one leader
@@ -16,21 +11,6 @@ import (
 // (ErrNotCoordinator), so a request or the background loop holding it
 // from before the unload cannot change the log behind the reloaded
 // state.
-
-// newOwner returns the keeper of the loaded __transaction_state
-// partitions, guarded by c.mu.
-func (c *Coordinator) newOwner() *partowner.Owner[*partition.Partition] {
-	return partowner.New(partowner.Config[*partition.Partition]{
-		Topic:  StateTopic,
-		Mu:     &c.mu,
-		Hosted: c.hosted,
-		Reopen: c.reopen,
-		Led:    func() []int32 { return partowner.Led(c.cfg.Meta.Image(), StateTopic, c.cfg.NodeID) },
-		Load:   c.load,
-		Unload: c.unload,
-		Logger: c.log,
-	})
-}
 
 // reopen is asked when part is not hosted: if the image says this
 // broker leads part but the partition is not open, it applies the

@@ -54,13 +54,19 @@ func (t *Topic) Partitions(ctx context.Context, create bool) (int32, error) {
 	return int32(len(it.Partitions)), nil
 }
 
-// Leader returns the leader of partition part in the latest metadata
-// image; ok is false when the topic, the partition or a leader is
-// missing.
-func (t *Topic) Leader(part int32) (leader int32, ok bool) {
+// Coordinator returns the leader of the partition that pick chooses
+// among the topic's n partitions (creating the topic on first need): the
+// coordinator of a key. ok is false (leader -1) when the partition has
+// no leader in the latest metadata image.
+func (t *Topic) Coordinator(ctx context.Context, pick func(n int32) int32) (leader int32, ok bool, err error) {
+	n, err := t.Partitions(ctx, true)
+	if err != nil {
+		return -1, false, err
+	}
+	part := pick(n)
 	it := t.Meta.Image().Topic(t.Name)
 	if it == nil || part < 0 || int(part) >= len(it.Partitions) || it.Partitions[part].Leader < 0 {
-		return -1, false
+		return -1, false, nil
 	}
-	return it.Partitions[part].Leader, true
+	return it.Partitions[part].Leader, true, nil
 }
