@@ -93,7 +93,7 @@ type Coordinator struct {
 		groups map[string]*entry
 	}
 	// owner keeps the loaded __consumer_offsets partitions and their
-	// leader epochs, under mu (failover.go).
+	// leader epochs, under mu (internal/coordinator/partowner).
 	owner *partowner.Owner[*partition.Partition]
 	alarm *alarm.Alarm // the timer goroutine's next deadline
 	// snap caches the topics of the latest metadata image for

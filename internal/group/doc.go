@@ -41,9 +41,14 @@
 // records of KIP-848 groups) through
 // AppendReplicated (held by every in-sync replica before the answer, like
 // an acks=all produce), unloads and reloads a partition whose leadership
-// changed (failover.go), delivers deferred responses after the write, and runs one
+// changed, delivers deferred responses after the write, and runs one
 // goroutine: a timer for session and rebalance timeouts, and the
-// offsets.retention.minutes expiry.
+// offsets.retention.minutes expiry. The machinery it shares with the
+// transaction coordinator lives in internal/coordinator: partowner keeps
+// which partitions are loaded in which leader epoch, drives their replay
+// (store.go rebuilds groups from each batch) and creates the topic;
+// failover.go says what unloading does to groups; alarm is the timer
+// goroutine's next deadline.
 //
 // Transactional offset commits (TxnOffsetCommit, txn_offsets.go) are
 // written as a transactional batch of the producer and kept pending per
@@ -57,8 +62,8 @@
 // Every exported method of Coordinator is safe for concurrent use. Each
 // group has its own mutex, held while its state machine runs and while
 // its records are written; the coordinator's mutex guards the group map
-// and the set of loaded partitions. Lock order: group → coordinator →
-// timer. Join and Sync return a Pending response; the caller waits on it
+// and the set of loaded partitions (kept by its partowner.Owner, which
+// takes that same mutex). Lock order: group → coordinator → alarm. Join and Sync return a Pending response; the caller waits on it
 // with its request context (a connection that closes abandons it).
 //
 // # Errors

@@ -90,7 +90,7 @@ type Coordinator struct {
 		txns map[string]*entry
 	}
 	// owner keeps the loaded __transaction_state partitions and their
-	// leader epochs, under mu (failover.go).
+	// leader epochs, under mu (internal/coordinator/partowner).
 	owner *partowner.Owner[*partition.Partition]
 	alarm *alarm.Alarm    // the background goroutine's next deadline
 	topic partowner.Topic // __transaction_state, created on first need

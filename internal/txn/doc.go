@@ -21,7 +21,11 @@
 // records (kmsg TxnMetadataKey/TxnMetadataValue) through
 // group.AppendReplicated (every in-sync replica has it) before it takes
 // effect; a partition whose leadership changed is unloaded and replayed
-// again (failover.go). Ending a transaction writes
+// again. That bookkeeping, the replay loop and the topic's creation are
+// internal/coordinator/partowner's, shared with the group coordinator
+// (failover.go says what unloading does to transactional ids, load.go
+// how a batch is replayed); the background goroutine's next deadline is
+// an internal/coordinator/alarm. Ending a transaction writes
 // PrepareCommit/PrepareAbort, then a control batch (record.EndTxnMarker)
 // to every partition of the transaction, then CompleteCommit/
 // CompleteAbort. A marker counts once every in-sync replica has it (the
@@ -45,7 +49,8 @@
 // Every exported method of Coordinator is safe for concurrent use. Each
 // transactional id has a mutex, held across a whole transition including
 // its writes and markers; the coordinator's mutex guards the id map and
-// the loaded partitions. Lock order: id → coordinator → timer; the marker
+// the loaded partitions (kept by its partowner.Owner, which takes that
+// same mutex). Lock order: id → coordinator → alarm; the marker
 // sender's mutex guards only its queue map and is taken with nothing
 // else held by it. Markers to __consumer_offsets call Config.GroupMarker
 // (with the id's lock held on the coordinator's own path; the group

@@ -2,7 +2,8 @@
 // of internal/group, the transaction coordinator of internal/txn) that
 // follows the leadership of its internal topic's partitions: which
 // partitions are loaded, in which leader epoch, and the replay of a
-// partition's log that loads it.
+// partition's log that loads it; and Topic, the internal topic itself,
+// created on first need, whose partition leaders are the coordinators.
 //
 // A coordinator serves the entries (groups, transactional ids) of a
 // partition of its internal topic only while this broker leads the
@@ -14,7 +15,8 @@
 // LeadershipChanged, unloads without waiting for a request. What a load
 // and an unload do to the entries is the coordinator's (Config.Load,
 // Config.Unload); Replay reads a partition's log batch by batch for a
-// load.
+// load. Hosted and Led answer from the latest metadata image which
+// partitions this broker leads.
 //
 // # Concurrency
 //
@@ -26,9 +28,11 @@
 // Config.Load and Config.Unload with Mu held, and the function Unload
 // returns after releasing it, so an entry's own lock (always taken
 // before the map lock, never under it) is taken there. Config.Hosted
-// and Config.Led are called both with and without Mu held; Config.Reopen
+// is called both with and without Mu held; Config.Led and Config.Reopen
 // only without. LoadedLocked needs Mu held. LeadershipChanged never
-// blocks and may be called from anywhere.
+// blocks and may be called from anywhere. Topic's methods are safe for
+// concurrent use; creating the topic is serialized by its own mutex,
+// taken with no coordinator lock held.
 //
 // # Errors
 //
