@@ -22,10 +22,10 @@ func (p *Partition) CheckProduce(acks int16) error {
 	r := &p.rep
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.set && (r.leader != r.self || r.leaderEpoch != stamped) {
+	if !r.set || r.leader != r.self || r.leaderEpoch != stamped {
 		return ErrNotLeader
 	}
-	if acks == -1 && r.set && len(r.isr) < minISR {
+	if acks == -1 && len(r.isr) < minISR {
 		return ErrNotEnoughReplicas
 	}
 	return nil
@@ -43,8 +43,8 @@ func (p *Partition) WaitReplicated(ctx context.Context, upTo int64, epoch int32)
 		minISR := int(p.Config().MinInsyncReplicas)
 		r := &p.rep
 		r.mu.Lock()
-		lost := r.set && (r.leader != r.self || r.leaderEpoch != epoch)
-		short := r.set && len(r.isr) < minISR
+		lost := !r.set || r.leader != r.self || r.leaderEpoch != epoch
+		short := len(r.isr) < minISR
 		r.mu.Unlock()
 		switch {
 		case lost:

@@ -34,26 +34,36 @@ func (m *Manager) Apply(img *metadata.Image, broker *config.Broker) error {
 		m.deletePartition(tp, p)
 	}
 	var errs []error
+	opened := map[TopicPartition]bool{}
 	for _, o := range plan.open {
 		p, err := m.open(o.tp, o.id, o.pm.LeaderEpoch, o.cfg)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		// Its replication state goes in before anyone can look it up: a
+		// partition without one acts as a replica of its own (it would
+		// take and acknowledge writes as the leader of an epoch that may
+		// have ended, as a restarted broker did in the fault harness).
+		m.applyState(p, o, broker)
 		if err := m.install(o.tp, p); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
+		opened[o.tp] = true
 	}
-	now := time.Now()
 	for _, u := range plan.keep {
-		p := m.Get(u.tp.Topic, u.tp.Partition)
-		if p == nil {
-			continue // failed to open
+		if p := m.Get(u.tp.Topic, u.tp.Partition); p != nil && !opened[u.tp] {
+			m.applyState(p, u, broker)
 		}
-		p.ApplyReplication(u.pm, m.nodeID, broker, m.ISRWake(), now)
-		p.setState(u.pm.LeaderEpoch, u.cfg, m.logger)
 	}
 	return errors.Join(errs...)
+}
+
+// applyState installs a partition's metadata state: replication (leader,
+// ISR, epochs) and the topic config.
+func (m *Manager) applyState(p *Partition, w wanted, broker *config.Broker) {
+	p.ApplyReplication(w.pm, m.nodeID, broker, m.ISRWake(), time.Now())
+	p.setState(w.pm.LeaderEpoch, w.cfg, m.logger)
 }
 
 // wanted is a partition the image places on this broker.

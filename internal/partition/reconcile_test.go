@@ -1,12 +1,14 @@
 package partition
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gregor-streaming/gregor/internal/fs"
+	"github.com/gregor-streaming/gregor/internal/log"
 )
 
 // blockingFS holds MkdirAll of a directory containing block until
@@ -64,5 +66,27 @@ func TestApplyOpensWithoutBlockingLookups(t *testing.T) {
 	}
 	if m.Get("fast", 0) != nil {
 		t.Fatal("fast-0 still hosted after its topic left the image")
+	}
+}
+
+// A partition whose metadata state is not applied yet is nobody's
+// leader: it refuses writes (a restarted broker once acknowledged writes
+// as a "lone replica" in the moment between opening a log and applying
+// its state, and lost them when the state said follower).
+func TestPartitionWithoutStateRefusesProduce(t *testing.T) {
+	cfg := brokerConfig(t, map[string]string{}).TopicConfig(nil)
+	l, err := log.Open(fs.NewMem(), "/data/t-0", LogConfig(cfg), log.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPartition("t", 0, l, [16]byte{1}, 0, cfg)
+	defer p.close()
+	for _, acks := range []int16{-1, 1} {
+		if err := p.CheckProduce(acks); !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("acks=%d before any state: %v, want ErrNotLeader", acks, err)
+		}
+	}
+	if err := p.WaitReplicated(t.Context(), 0, 0); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("WaitReplicated before any state: %v, want ErrNotLeader", err)
 	}
 }

@@ -86,12 +86,13 @@ func (p *Partition) Replication() Replication {
 		Replicas: slices.Clone(r.replicas), ISR: slices.Clone(r.isr)}
 }
 
-// leads reports whether this broker leads the partition (true before
-// the first metadata is applied: a lone replica).
+// leads reports whether this broker leads the partition (false until its
+// metadata state is applied: a partition never acts as a replica of its
+// own, see Manager.Apply).
 func (p *Partition) leads() bool {
 	p.rep.mu.Lock()
 	defer p.rep.mu.Unlock()
-	return !p.rep.set || p.rep.leader == p.rep.self
+	return p.rep.set && p.rep.leader == p.rep.self
 }
 
 // checkLeader returns ErrNotLeader unless this broker leads.
