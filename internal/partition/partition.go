@@ -213,6 +213,17 @@ func (p *Partition) Read(offset int64, maxBytes int) ([]byte, Offsets, error) {
 	return b, o, err
 }
 
+// ReadLocal is Read up to the log end instead of the high watermark: a
+// leader replaying its own log (the group and transaction coordinators
+// load their state from everything the leader holds, as Kafka's do; a
+// record above the high watermark that is later truncated comes with a
+// leader change, which unloads that state).
+func (p *Partition) ReadLocal(offset int64, maxBytes int) ([]byte, Offsets, error) {
+	o := p.Offsets()
+	b, err := p.log.Read(offset, maxBytes, o.LogEnd)
+	return b, o, err
+}
+
 // ReadCommitted is Read for read_committed consumers: batches below the
 // last stable offset, and the aborted transactions that overlap them (the
 // consumer drops those transactions' records).
