@@ -14,7 +14,10 @@ import (
 type Replica interface {
 	LeaderEpoch() int32
 	Offsets() partition.Offsets
-	Read(offset int64, maxBytes int) ([]byte, partition.Offsets, error)
+	// ReadLocal reads whole batches from offset up to the log end (not
+	// only to the high watermark, which a restarted leader starts at its
+	// log start until its followers fetch).
+	ReadLocal(offset int64, maxBytes int) ([]byte, partition.Offsets, error)
 }
 
 // Config is what an Owner needs from its coordinator.

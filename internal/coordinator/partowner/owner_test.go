@@ -33,12 +33,14 @@ func (r *memReplica) end() int64 {
 
 func (r *memReplica) Offsets() partition.Offsets {
 	e := r.end()
-	return partition.Offsets{HighWatermark: e, LogEnd: e, LastStable: e}
+	// A restarted leader: its high watermark is still at the log start
+	// while everything it holds is replayed.
+	return partition.Offsets{HighWatermark: 0, LogEnd: e, LastStable: 0}
 }
 
-// Read returns whole batches from the one holding offset, at least one,
-// then up to maxBytes, as the log does.
-func (r *memReplica) Read(offset int64, maxBytes int) ([]byte, partition.Offsets, error) {
+// ReadLocal returns whole batches from the one holding offset, at least
+// one, then up to maxBytes, as the log does.
+func (r *memReplica) ReadLocal(offset int64, maxBytes int) ([]byte, partition.Offsets, error) {
 	if r.readErr != nil {
 		return nil, r.Offsets(), r.readErr
 	}

@@ -18,7 +18,7 @@ const ReadChunk = 1 << 20
 func Replay(topic string, part int32, p Replica, batch func(h *record.Header, b []byte) error) error {
 	o := p.Offsets()
 	for next, end := o.LogStart, o.LogEnd; next < end; {
-		buf, _, err := p.Read(next, ReadChunk)
+		buf, _, err := p.ReadLocal(next, ReadChunk)
 		if err != nil {
 			return fmt.Errorf("replay %s-%d at offset %d: %w", topic, part, next, err)
 		}
