@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -482,33 +481,7 @@ func TestTxnClusterGroupTransactSessionETL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := &eosRun{committed: map[string]int{}, done: make(chan struct{}), want: n}
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for w := range 2 {
-		wg.Go(func() {
-			if err := runWorker(ctx, addr, fmt.Sprintf("eos-cluster-%d", w), w == 0, run); err != nil {
-				errs <- fmt.Errorf("worker %d: %w", w, err)
-			}
-		})
-	}
-	select {
-	case <-run.done:
-	case err := <-errs:
-		t.Fatal(err)
-	case <-ctx.Done():
-		t.Fatalf("only %d of %d inputs committed", len(run.committed), n)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	for v, k := range run.committed {
-		if k != 1 {
-			t.Errorf("input %s committed %d times", v, k)
-		}
-	}
+	runEOSWorkers(t, ctx, addr, "eos-cluster", n)
 	seen := map[string]int{}
 	for _, v := range values(t, addr, "eos-out", n, kgo.FetchIsolationLevel(kgo.ReadCommitted())) {
 		seen[v]++

@@ -61,33 +61,7 @@ func TestTxnGroupTransactSessionETL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := &eosRun{committed: map[string]int{}, done: make(chan struct{}), want: n}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := range 2 {
-		wg.Go(func() {
-			if err := runWorker(ctx, addr, fmt.Sprintf("eos-%d", w), w == 0, run); err != nil {
-				errs <- fmt.Errorf("worker %d: %w", w, err)
-			}
-		})
-	}
-	select {
-	case <-run.done:
-	case err := <-errs:
-		t.Fatal(err)
-	case <-ctx.Done():
-		t.Fatalf("only %d of %d inputs committed", len(run.committed), n)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	for v, c := range run.committed {
-		if c != 1 {
-			t.Errorf("input %s committed %d times", v, c)
-		}
-	}
+	run := runEOSWorkers(t, ctx, addr, "eos", n)
 
 	out := values(t, addr, "eos-out", n, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	seen := map[string]int{}
@@ -200,4 +174,39 @@ func runWorker(ctx context.Context, addr, txnID string, restart bool, run *eosRu
 			}
 		}
 	}
+}
+
+// runEOSWorkers runs two GroupTransactSession workers named prefix-0 and
+// prefix-1 (the first restarts mid-stream) until all n inputs of eos-in
+// are committed, and checks that each was committed exactly once.
+func runEOSWorkers(t *testing.T, ctx context.Context, addr, prefix string, n int) *eosRun {
+	t.Helper()
+	run := &eosRun{committed: map[string]int{}, done: make(chan struct{}), want: n}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for w := range 2 {
+		wg.Go(func() {
+			if err := runWorker(ctx, addr, fmt.Sprintf("%s-%d", prefix, w), w == 0, run); err != nil {
+				errs <- fmt.Errorf("worker %d: %w", w, err)
+			}
+		})
+	}
+	select {
+	case <-run.done:
+	case err := <-errs:
+		t.Fatal(err)
+	case <-ctx.Done():
+		t.Fatalf("only %d of %d inputs committed", len(run.committed), n)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for v, c := range run.committed {
+		if c != 1 {
+			t.Errorf("input %s committed %d times", v, c)
+		}
+	}
+	return run
 }
