@@ -26,18 +26,28 @@ func (b *Broker) startLoops() {
 // reconcileLoop applies every new metadata image. It takes the change
 // channel before applying, so an image that arrives while it applies (or
 // between Start's first apply and this loop, such as this broker's own
-// registration, which ready.go waits for) is never missed.
+// registration, which ready.go waits for) is never missed. A failed apply
+// (a partition that could not be opened: out of file descriptors, a disk
+// error) is retried after a back-off of 1 s doubling to 30 s, even if no
+// new image comes.
 func (b *Broker) reconcileLoop() {
 	defer b.wg.Done()
+	var backoff time.Duration
 	for {
 		changed := b.meta.Changed()
+		var retry <-chan time.Time
 		if err := b.apply(); err != nil {
-			b.logger.Error("applying metadata to partitions failed", "err", err)
+			backoff = min(max(2*backoff, time.Second), 30*time.Second)
+			b.logger.Error("applying metadata to partitions failed; retrying", "err", err, "retry_in", backoff)
+			retry = time.After(backoff)
+		} else {
+			backoff = 0
 		}
 		select {
 		case <-b.stop:
 			return
 		case <-changed:
+		case <-retry:
 		}
 	}
 }

@@ -218,7 +218,14 @@ func (p *Partition) Read(offset int64, maxBytes int) ([]byte, Offsets, error) {
 // load their state from everything the leader holds, as Kafka's do; a
 // record above the high watermark that is later truncated comes with a
 // leader change, which unloads that state).
+//
+// Only the leader replays: a follower's tail above its high watermark may
+// still be cut (ErrNotLeader until this broker's replica state says it
+// leads, which can come a moment after the metadata image does).
 func (p *Partition) ReadLocal(offset int64, maxBytes int) ([]byte, Offsets, error) {
+	if err := p.checkLeader(); err != nil {
+		return nil, Offsets{}, err
+	}
 	o := p.Offsets()
 	b, err := p.log.Read(offset, maxBytes, o.LogEnd)
 	return b, o, err

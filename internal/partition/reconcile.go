@@ -30,11 +30,16 @@ func (m *Manager) Apply(img *metadata.Image, broker *config.Broker) error {
 	if err != nil {
 		return err
 	}
+	// The partitions already open get their new state first, before any
+	// disk work: a leader that lost its leadership stops taking writes
+	// now, not after the other partitions' recovery.
+	for _, e := range plan.existing {
+		m.applyState(e.p, e.w, broker)
+	}
 	for tp, p := range plan.doomed {
 		m.deletePartition(tp, p)
 	}
 	var errs []error
-	opened := map[TopicPartition]bool{}
 	for _, o := range plan.open {
 		p, err := m.open(o.tp, o.id, o.pm.LeaderEpoch, o.cfg)
 		if err != nil {
@@ -48,12 +53,6 @@ func (m *Manager) Apply(img *metadata.Image, broker *config.Broker) error {
 		m.applyState(p, o, broker)
 		if err := m.install(o.tp, p); err != nil {
 			return errors.Join(append(errs, err)...)
-		}
-		opened[o.tp] = true
-	}
-	for _, u := range plan.keep {
-		if p := m.Get(u.tp.Topic, u.tp.Partition); p != nil && !opened[u.tp] {
-			m.applyState(p, u, broker)
 		}
 	}
 	return errors.Join(errs...)
@@ -75,9 +74,15 @@ type wanted struct {
 }
 
 type reconcilePlan struct {
-	keep   []wanted // every partition to host, with its new state
-	open   []wanted // those not open yet
-	doomed map[TopicPartition]*Partition
+	existing []hosted // partitions to keep that are open, with their new state
+	open     []wanted // partitions to host that are not open yet
+	doomed   map[TopicPartition]*Partition
+}
+
+// hosted is an open partition and the state the image gives it.
+type hosted struct {
+	p *Partition
+	w wanted
 }
 
 // plan decides under the lock what Apply does and takes the partitions
@@ -98,7 +103,6 @@ func (m *Manager) plan(img *metadata.Image, broker *config.Broker) (reconcilePla
 			}
 			w := wanted{tp: TopicPartition{t.Name, pm.Index}, id: t.ID, pm: pm, cfg: cfg}
 			want[w.tp] = true
-			plan.keep = append(plan.keep, w)
 			p := m.mu.parts[w.tp]
 			if p != nil && p.TopicID() != t.ID {
 				plan.doomed[w.tp] = p // recreated under the same name
@@ -106,6 +110,8 @@ func (m *Manager) plan(img *metadata.Image, broker *config.Broker) (reconcilePla
 			}
 			if p == nil {
 				plan.open = append(plan.open, w)
+			} else {
+				plan.existing = append(plan.existing, hosted{p: p, w: w})
 			}
 		}
 	}
@@ -170,7 +176,7 @@ func (m *Manager) deletePartition(tp TopicPartition, p *Partition) {
 	p.mu.closed = true
 	p.mu.Unlock()
 	p.rep.mu.Lock()
-	p.rep.set, p.rep.leader = true, metadata.NoLeader
+	p.rep.set, p.rep.deleted, p.rep.leader = true, true, metadata.NoLeader
 	p.rep.signalLocked()
 	p.rep.mu.Unlock()
 	if err := p.log.Delete(); err != nil {

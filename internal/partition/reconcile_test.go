@@ -40,15 +40,31 @@ func TestApplyOpensWithoutBlockingLookups(t *testing.T) {
 	if err := m.Apply(image(fast), bc); err != nil {
 		t.Fatal(err)
 	}
+	// The same image moves fast-0's leadership to broker 2: that takes
+	// effect before slow-0's (slow) open, so the deposed leader takes no
+	// write meanwhile.
+	moved := topic("fast", 1, 1, nil)
+	moved.Partitions[0].Replicas, moved.Partitions[0].ISR = []int32{1, 2}, []int32{1, 2}
+	moved.Partitions[0].Leader, moved.Partitions[0].LeaderEpoch, moved.Partitions[0].PartitionEpoch = 2, 1, 1
 	done := make(chan error, 1)
-	go func() { done <- m.Apply(image(fast, topic("slow", 2, 1, nil)), bc) }()
+	go func() { done <- m.Apply(image(moved, topic("slow", 2, 1, nil)), bc) }()
 	<-bfs.entered
-	looked := make(chan bool, 1)
-	go func() { looked <- m.Get("fast", 0) != nil && m.Get("slow", 0) == nil && len(m.All()) == 1 }()
+	looked := make(chan error, 1)
+	go func() {
+		fast := m.Get("fast", 0)
+		switch {
+		case fast == nil || m.Get("slow", 0) != nil || len(m.All()) != 1:
+			looked <- errors.New("want fast-0 hosted and slow-0 not yet")
+		case !errors.Is(fast.CheckProduce(1), ErrNotLeader):
+			looked <- errors.New("fast-0 still takes writes after its leadership moved")
+		default:
+			looked <- nil
+		}
+	}()
 	select {
-	case ok := <-looked:
-		if !ok {
-			t.Fatal("while slow-0 opens: want fast-0 hosted and slow-0 not yet")
+	case err := <-looked:
+		if err != nil {
+			t.Fatalf("while slow-0 opens: %v", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Get blocked while another partition was being opened")
@@ -88,5 +104,27 @@ func TestPartitionWithoutStateRefusesProduce(t *testing.T) {
 	}
 	if err := p.WaitReplicated(t.Context(), 0, 0); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("WaitReplicated before any state: %v, want ErrNotLeader", err)
+	}
+}
+
+// A deleted partition stays led by nobody: a late AlterPartition answer
+// (the ISR updater installs it directly) does not make it a leader again.
+func TestDeletedPartitionIgnoresLateState(t *testing.T) {
+	m := NewManager(fs.NewMem(), "/data", 1, quiet)
+	defer m.Close()
+	bc := brokerConfig(t, map[string]string{})
+	top := topic("t", 1, 1, nil)
+	if err := m.Apply(image(top), bc); err != nil {
+		t.Fatal(err)
+	}
+	p := m.Get("t", 0)
+	if err := m.Apply(image(), bc); err != nil {
+		t.Fatal(err)
+	}
+	late := top.Partitions[0]
+	late.PartitionEpoch++
+	p.ApplyReplication(late, 1, nil, m.ISRWake(), time.Now())
+	if err := p.CheckProduce(1); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("deleted partition after a late state: %v, want ErrNotLeader", err)
 	}
 }

@@ -42,6 +42,7 @@ var (
 type replicaState struct {
 	mu             sync.Mutex
 	set            bool // applied from metadata at least once
+	deleted        bool // the manager deleted it: no state applies any more
 	self           int32
 	leader         int32
 	leaderEpoch    int32
@@ -106,11 +107,13 @@ func (p *Partition) checkLeader() error {
 // ApplyReplication installs the partition's metadata state (also used by
 // the ISR updater with the state an AlterPartition returned). A state
 // older than the current one (lower leader epoch, or same leader epoch
-// and lower partition epoch) is ignored.
+// and lower partition epoch) is ignored, and so is any state once the
+// partition was deleted (a late AlterPartition answer must not make it a
+// leader again).
 func (p *Partition) ApplyReplication(pm metadata.Partition, self int32, b *config.Broker, wake chan<- struct{}, now time.Time) {
 	r := &p.rep
 	r.mu.Lock()
-	if r.set && (pm.LeaderEpoch < r.leaderEpoch || pm.LeaderEpoch == r.leaderEpoch && pm.PartitionEpoch < r.partitionEpoch) {
+	if r.deleted || r.set && (pm.LeaderEpoch < r.leaderEpoch || pm.LeaderEpoch == r.leaderEpoch && pm.PartitionEpoch < r.partitionEpoch) {
 		r.mu.Unlock()
 		return
 	}
