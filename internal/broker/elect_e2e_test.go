@@ -20,15 +20,7 @@ import (
 // state then.
 func moveOffPreferred(t *testing.T, c *replCluster, adm *kadm.Client, topic string) metadata.Partition {
 	t.Helper()
-	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, nil, topic); err != nil || resp.Err != nil {
-		t.Fatalf("create topic: %v %v", err, resp.Err)
-	}
-	var pm metadata.Partition
-	waitUntil(t, "the topic on every node", func() bool {
-		var ok bool
-		pm, ok = c.state(topic, 0)
-		return ok
-	})
+	pm := c.createTopic(topic, 3, nil)
 	pref := pm.Replicas[0]
 	c.stop(pref)
 	waitUntil(t, "leadership off the preferred replica", func() bool {
@@ -99,16 +91,7 @@ func TestElectPreferredLeader(t *testing.T) {
 func TestAutoLeaderRebalance(t *testing.T) {
 	c := startReplClusterWith(t, 3, map[string]string{"leader.imbalance.check.interval.seconds": "1"})
 	const topic = "rebalanced"
-	adm := kadm.NewClient(newClient(t, c.any().Addr(), kgo.SeedBrokers(c.addrs()...)))
-	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, nil, topic); err != nil || resp.Err != nil {
-		t.Fatalf("create topic: %v %v", err, resp.Err)
-	}
-	var pm metadata.Partition
-	waitUntil(t, "the topic on every node", func() bool {
-		var ok bool
-		pm, ok = c.state(topic, 0)
-		return ok
-	})
+	pm := c.createTopic(topic, 3, nil)
 	pref := pm.Replicas[0]
 	c.stop(pref)
 	var moved metadata.Partition

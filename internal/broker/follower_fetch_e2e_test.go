@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -45,11 +44,7 @@ func rackOfNode(id int32) string { return "rack-" + string(rune('a'+id-1)) }
 // returns its state once every node agrees and every replica is in sync.
 func (c *replCluster) createRF3(topic string) metadata.Partition {
 	c.t.Helper()
-	adm := kadm.NewClient(newClient(c.t, c.any().Addr()))
-	if resp, err := adm.CreateTopic(ctxT(c.t), 1, 3, nil, topic); err != nil || resp.Err != nil {
-		c.t.Fatalf("create topic: %v %v", err, resp.Err)
-	}
-	var pm metadata.Partition
+	pm := c.createTopic(topic, 3, nil)
 	waitUntil(c.t, "the topic on every node with a full ISR", func() bool {
 		var ok bool
 		pm, ok = c.state(topic, 0)

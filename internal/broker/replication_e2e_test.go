@@ -110,6 +110,23 @@ func (c *replCluster) any() *broker.Broker {
 
 // state is partition p of topic as the running brokers' images agree on
 // it (ok false while they disagree).
+// createTopic creates topic with one partition of rf replicas and waits
+// until every node holds the same state of it, which it returns.
+func (c *replCluster) createTopic(topic string, rf int16, configs map[string]*string) metadata.Partition {
+	c.t.Helper()
+	adm := kadm.NewClient(newClient(c.t, c.any().Addr()))
+	if resp, err := adm.CreateTopic(ctxT(c.t), 1, rf, configs, topic); err != nil || resp.Err != nil {
+		c.t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	var pm metadata.Partition
+	waitUntil(c.t, "the topic on every node", func() bool {
+		var ok bool
+		pm, ok = c.state(topic, 0)
+		return ok
+	})
+	return pm
+}
+
 func (c *replCluster) state(topic string, p int32) (metadata.Partition, bool) {
 	var first *metadata.Partition
 	for _, b := range c.nodes {
@@ -265,17 +282,8 @@ func appendStray(t *testing.T, dir string, epoch int32) {
 func TestReplicationMinInsync(t *testing.T) {
 	c := startReplCluster(t, 5)
 	const topic = "mininsync"
-	adm := kadm.NewClient(newClient(t, c.any().Addr()))
 	two := "2"
-	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, map[string]*string{"min.insync.replicas": &two}, topic); err != nil || resp.Err != nil {
-		t.Fatalf("create topic: %v %v", err, resp.Err)
-	}
-	var pm metadata.Partition
-	waitUntil(t, "the topic on every node", func() bool {
-		var ok bool
-		pm, ok = c.state(topic, 0)
-		return ok
-	})
+	pm := c.createTopic(topic, 3, map[string]*string{"min.insync.replicas": &two})
 	for _, id := range pm.Replicas {
 		if id != pm.Leader {
 			c.stop(id)
@@ -343,15 +351,7 @@ func TestReplicationLeaderHints(t *testing.T) {
 	c := startReplCluster(t, 3)
 	const topic = "hints"
 	adm := kadm.NewClient(newClient(t, c.any().Addr()))
-	if resp, err := adm.CreateTopic(ctxT(t), 1, 3, nil, topic); err != nil || resp.Err != nil {
-		t.Fatalf("create topic: %v %v", err, resp.Err)
-	}
-	var pm metadata.Partition
-	waitUntil(t, "the topic on every node", func() bool {
-		var ok bool
-		pm, ok = c.state(topic, 0)
-		return ok
-	})
+	pm := c.createTopic(topic, 3, nil)
 	follower := pm.Replicas[0]
 	if follower == pm.Leader {
 		follower = pm.Replicas[1]
