@@ -164,6 +164,18 @@ func splitAtMarkers(enc []byte, sets [][]byte, flexible bool) (net.Buffers, bool
 // maxFetchBytes is Kafka's broker fetch.max.bytes default.
 const maxFetchBytes = 55 << 20
 
+// responseMaxBytes is the size a fetch response may reach: the client's
+// max_bytes, capped at Kafka's fetch.max.bytes default (55 MiB) whatever
+// the client asks, so one fetch cannot pin the whole log in memory
+// (KIP-74 still returns at least one batch). Consumer and replica fetches
+// alike.
+func responseMaxBytes(req *kmsg.FetchRequest) int {
+	if n := int(req.MaxBytes); n > 0 && n <= maxFetchBytes {
+		return n
+	}
+	return maxFetchBytes
+}
+
 // fetchState is one fetch request's resolved partitions.
 type fetchState struct {
 	h     *handlers
@@ -210,13 +222,7 @@ func (h *handlers) newFetchState(r *Request, req *kmsg.FetchRequest) *fetchState
 // whether any partition answered with an error (which ends a wait).
 func (f *fetchState) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, total int, errored bool) {
 	resp.Topics = resp.Topics[:0]
-	// The broker caps a response at Kafka's fetch.max.bytes default
-	// (55 MiB) whatever the client asks, so one fetch cannot pin the
-	// whole log in memory; KIP-74 still returns at least one batch.
-	maxBytes := int(f.req.MaxBytes)
-	if maxBytes <= 0 || maxBytes > maxFetchBytes {
-		maxBytes = maxFetchBytes
-	}
+	maxBytes := responseMaxBytes(f.req)
 	for ti, rt := range f.req.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID

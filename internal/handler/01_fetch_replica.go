@@ -120,10 +120,7 @@ func (f *replicaFetch) resolve(r *Request) {
 // end offsets.
 func (f *replicaFetch) fill(resp *kmsg.FetchResponse) (waitOn []<-chan struct{}, total int) {
 	resp.Topics = resp.Topics[:0]
-	maxBytes := int(f.req.MaxBytes)
-	if maxBytes <= 0 || maxBytes > maxFetchBytes {
-		maxBytes = maxFetchBytes
-	}
+	maxBytes := responseMaxBytes(f.req)
 	for ti, rt := range f.req.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID

@@ -82,27 +82,52 @@ func leaderOf(img *metadata.Image, topic string, p int32) (int32, int32, *metada
 	return pm.Leader, pm.LeaderEpoch, b
 }
 
+// leaderHints finds, for the partitions of one response, the leaders to
+// report, and lists each leader's broker once.
+type leaderHints struct {
+	img  *metadata.Image
+	seen map[int32]bool
+}
+
+func (h *handlers) leaderHints() *leaderHints {
+	return &leaderHints{img: h.image(), seen: map[int32]bool{}}
+}
+
+// hint returns the leader and epoch to report for a partition answered
+// with code, and its broker when the response does not list it yet (nil
+// otherwise); ok is false when there is nothing to report (no leader
+// error, or no live leader).
+func (lh *leaderHints) hint(topic string, p int32, code int16) (id, epoch int32, add *metadata.Broker, ok bool) {
+	if !leaderMoved(code) {
+		return 0, 0, nil, false
+	}
+	id, epoch, b := leaderOf(lh.img, topic, p)
+	if b == nil {
+		return 0, 0, nil, false
+	}
+	if !lh.seen[id] {
+		lh.seen[id] = true
+		add = b
+	}
+	return id, epoch, add, true
+}
+
 func (h *handlers) hintProduce(resp *kmsg.ProduceResponse) {
-	img := h.image()
-	seen := map[int32]bool{}
+	lh := h.leaderHints()
 	for ti := range resp.Topics {
 		rt := &resp.Topics[ti]
 		name := rt.Topic
-		if t := img.TopicsByID[rt.TopicID]; name == "" && t != nil {
+		if t := lh.img.TopicsByID[rt.TopicID]; name == "" && t != nil {
 			name = t.Name
 		}
 		for pi := range rt.Partitions {
 			sp := &rt.Partitions[pi]
-			if !leaderMoved(sp.ErrorCode) {
-				continue
-			}
-			id, epoch, b := leaderOf(img, name, sp.Partition)
-			if b == nil {
+			id, epoch, b, ok := lh.hint(name, sp.Partition, sp.ErrorCode)
+			if !ok {
 				continue
 			}
 			sp.CurrentLeader.LeaderID, sp.CurrentLeader.LeaderEpoch = id, epoch
-			if !seen[id] {
-				seen[id] = true
+			if b != nil {
 				e := kmsg.NewProduceResponseBroker()
 				e.NodeID, e.Host, e.Port, e.Rack = id, b.Host, b.Port, rackOf(b)
 				resp.Brokers = append(resp.Brokers, e)
@@ -112,26 +137,21 @@ func (h *handlers) hintProduce(resp *kmsg.ProduceResponse) {
 }
 
 func (h *handlers) hintFetch(resp *kmsg.FetchResponse) {
-	img := h.image()
-	seen := map[int32]bool{}
+	lh := h.leaderHints()
 	for ti := range resp.Topics {
 		rt := &resp.Topics[ti]
 		name := rt.Topic
-		if t := img.TopicsByID[rt.TopicID]; t != nil {
+		if t := lh.img.TopicsByID[rt.TopicID]; t != nil {
 			name = t.Name
 		}
 		for pi := range rt.Partitions {
 			sp := &rt.Partitions[pi]
-			if !leaderMoved(sp.ErrorCode) {
-				continue
-			}
-			id, epoch, b := leaderOf(img, name, sp.Partition)
-			if b == nil {
+			id, epoch, b, ok := lh.hint(name, sp.Partition, sp.ErrorCode)
+			if !ok {
 				continue
 			}
 			sp.CurrentLeader.LeaderID, sp.CurrentLeader.LeaderEpoch = id, epoch
-			if !seen[id] {
-				seen[id] = true
+			if b != nil {
 				e := kmsg.NewFetchResponseBroker()
 				e.NodeID, e.Host, e.Port, e.Rack = id, b.Host, b.Port, rackOf(b)
 				resp.Brokers = append(resp.Brokers, e)
