@@ -104,8 +104,21 @@ func replay(d decoded, metas map[string]*decoded, offsets map[string]map[string]
 type kv struct{ key, value []byte }
 
 // write appends records to the group's partition as one batch and waits
-// until every in-sync replica has it (acks=all, AppendReplicated).
+// until every in-sync replica has it (writeBatch).
 func (c *Coordinator) write(e *entry, recs []kv) error {
+	ts := c.now().UnixMilli()
+	rs := make([]record.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = record.Record{Timestamp: ts, Key: r.key, Value: r.value}
+	}
+	return c.writeBatch(e, record.BatchSpec{}, rs)
+}
+
+// writeBatch appends recs to the group's partition as one batch built
+// with spec and waits until every in-sync replica has it (acks=all,
+// AppendReplicated). Nothing is written for no records, or for an entry
+// that was unloaded (ErrNotCoordinator).
+func (c *Coordinator) writeBatch(e *entry, spec record.BatchSpec, recs []record.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -116,12 +129,7 @@ func (c *Coordinator) write(e *entry, recs []kv) error {
 	if err != nil {
 		return err
 	}
-	ts := c.now().UnixMilli()
-	rs := make([]record.Record, len(recs))
-	for i, r := range recs {
-		rs[i] = record.Record{Timestamp: ts, Key: r.key, Value: r.value}
-	}
-	batch, err := record.Build(record.BatchSpec{}, rs)
+	batch, err := record.Build(spec, recs)
 	if err != nil {
 		return err
 	}

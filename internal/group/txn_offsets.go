@@ -148,24 +148,10 @@ func txnOffset(p CommitPartition, now time.Time) Offset {
 }
 
 // writeTxn appends records as a transactional batch of the producer and
-// waits until every in-sync replica has it (AppendReplicated). The log fences an old producer epoch
-// (log.ErrInvalidProducerEpoch).
+// waits until every in-sync replica has it (writeBatch). The log fences an
+// old producer epoch (log.ErrInvalidProducerEpoch).
 func (c *Coordinator) writeTxn(e *entry, pid int64, epoch int16, recs []record.Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	if e.gone {
-		return ErrNotCoordinator
-	}
-	p, err := c.hosted(e.part)
-	if err != nil {
-		return err
-	}
-	batch, err := record.Build(record.BatchSpec{Transactional: true, Idempotent: true, ProducerID: pid, ProducerEpoch: epoch, BaseSequence: -1}, recs)
-	if err != nil {
-		return err
-	}
-	return c.appendReplicated(p, batch)
+	return c.writeBatch(e, record.BatchSpec{Transactional: true, Idempotent: true, ProducerID: pid, ProducerEpoch: epoch, BaseSequence: -1}, recs)
 }
 
 // CompleteTxn is called once the transaction coordinator's marker for
