@@ -52,6 +52,12 @@ func (g *globals) newClient(extra ...kgo.Opt) (*kgo.Client, error) {
 // withAdmin runs fn with an admin client bound by adminTimeout and closes
 // the client afterwards.
 func (g *globals) withAdmin(ctx context.Context, fn func(context.Context, *kadm.Client) error) error {
+	return g.withClient(ctx, func(ctx context.Context, cl *kgo.Client) error { return fn(ctx, kadm.NewClient(cl)) })
+}
+
+// withClient runs fn with a client bound by adminTimeout and closes the
+// client afterwards.
+func (g *globals) withClient(ctx context.Context, fn func(context.Context, *kgo.Client) error) error {
 	cl, err := g.newClient()
 	if err != nil {
 		return err
@@ -59,7 +65,7 @@ func (g *globals) withAdmin(ctx context.Context, fn func(context.Context, *kadm.
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
 	defer cancel()
-	return fn(ctx, kadm.NewClient(cl))
+	return fn(ctx, cl)
 }
 
 // ping checks that some broker answers, within adminTimeout, so produce fails

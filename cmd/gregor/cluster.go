@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -68,32 +69,27 @@ func newClusterQuorumCmd(g *globals) *cobra.Command {
 		Short: "Show the metadata quorum: leader, epoch, high watermark, voters and observers with their log end offsets and lag",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := g.newClient()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
-			defer cancel()
-			req := kmsg.NewPtrDescribeQuorumRequest()
-			rt := kmsg.NewDescribeQuorumRequestTopic()
-			rt.Topic = "__cluster_metadata"
-			rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
-			req.Topics = append(req.Topics, rt)
-			resp, err := req.RequestWith(ctx, cl)
-			if err == nil {
-				err = kerr.ErrorForCode(resp.ErrorCode)
-			}
-			if err == nil && (len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1) {
-				err = fmt.Errorf("the answer names no __cluster_metadata partition")
-			}
-			if err == nil {
-				err = kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
-			}
-			if err != nil {
-				return failure("describe quorum", err, g.brokers)
-			}
-			return printQuorum(cmd.OutOrStdout(), resp.Topics[0].Partitions[0], time.Now())
+			return g.withClient(cmd.Context(), func(ctx context.Context, cl *kgo.Client) error {
+				req := kmsg.NewPtrDescribeQuorumRequest()
+				rt := kmsg.NewDescribeQuorumRequestTopic()
+				rt.Topic = "__cluster_metadata"
+				rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+				req.Topics = append(req.Topics, rt)
+				resp, err := req.RequestWith(ctx, cl)
+				if err == nil {
+					err = kerr.ErrorForCode(resp.ErrorCode)
+				}
+				if err == nil && (len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1) {
+					err = fmt.Errorf("the answer names no __cluster_metadata partition")
+				}
+				if err == nil {
+					err = kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
+				}
+				if err != nil {
+					return failure("describe quorum", err, g.brokers)
+				}
+				return printQuorum(cmd.OutOrStdout(), resp.Topics[0].Partitions[0], time.Now())
+			})
 		},
 	}
 }

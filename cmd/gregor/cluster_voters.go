@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -46,13 +47,7 @@ restarts.`,
 				l.Name, l.Host, l.Port = "CONTROLLER", host, uint16(p)
 				req.Listeners = append(req.Listeners, l)
 			}
-			err = g.voterRequest(cmd.Context(), func(ctx context.Context, cl kmsg.Requestor) (int16, *string, error) {
-				resp, err := req.RequestWith(ctx, cl)
-				if err != nil {
-					return 0, nil, err
-				}
-				return resp.ErrorCode, resp.ErrorMessage, nil
-			})
+			err = g.voterRequest(cmd.Context(), req)
 			if err != nil {
 				return failure(fmt.Sprintf("add voter %d", id), err, g.brokers)
 			}
@@ -79,13 +74,7 @@ joins as an observer and can be added back with add-voter.`,
 			}
 			req := kmsg.NewPtrRemoveRaftVoterRequest()
 			req.VoterID = id
-			err = g.voterRequest(cmd.Context(), func(ctx context.Context, cl kmsg.Requestor) (int16, *string, error) {
-				resp, err := req.RequestWith(ctx, cl)
-				if err != nil {
-					return 0, nil, err
-				}
-				return resp.ErrorCode, resp.ErrorMessage, nil
-			})
+			err = g.voterRequest(cmd.Context(), req)
 			if err != nil {
 				return failure(fmt.Sprintf("remove voter %d", id), err, g.brokers)
 			}
@@ -103,25 +92,26 @@ func voterID(cmd *cobra.Command, s string) (int32, error) {
 	return int32(id), nil
 }
 
-// voterRequest sends one membership request and turns its error code
-// (and message) into an error.
-func (g *globals) voterRequest(ctx context.Context, do func(context.Context, kmsg.Requestor) (int16, *string, error)) error {
-	cl, err := g.newClient()
+// voterRequest sends one membership request (AddRaftVoter or
+// RemoveRaftVoter) and turns its error code (and message) into an error.
+func (g *globals) voterRequest(ctx context.Context, req kmsg.Request) error {
+	var resp kmsg.Response
+	err := g.withClient(ctx, func(ctx context.Context, cl *kgo.Client) (err error) {
+		resp, err = cl.Request(ctx, req)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
-	defer cancel()
-	code, msg, err := do(ctx, cl)
-	if err != nil {
-		return err
+	var code int16
+	var msg *string
+	switch r := resp.(type) {
+	case *kmsg.AddRaftVoterResponse:
+		code, msg = r.ErrorCode, r.ErrorMessage
+	case *kmsg.RemoveRaftVoterResponse:
+		code, msg = r.ErrorCode, r.ErrorMessage
+	default:
+		return fmt.Errorf("unexpected response %T to a membership request", resp)
 	}
-	if err := kerr.ErrorForCode(code); err != nil {
-		if msg != nil && *msg != "" {
-			return fmt.Errorf("%w: %s", err, *msg)
-		}
-		return err
-	}
-	return nil
+	return withMessage(kerr.ErrorForCode(code), derefOr(msg))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func newGroupCmd(g *globals) *cobra.Command {
@@ -31,18 +32,13 @@ func newGroupListCmd(g *globals) *cobra.Command {
 		Short: "List groups with their type (classic or consumer), state and protocol type",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := g.newClient()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
-			defer cancel()
-			listed, err := listGroups(ctx, cl, states, types)
-			if err != nil {
-				return err
-			}
-			return printGroupList(cmd.OutOrStdout(), listed)
+			return g.withClient(cmd.Context(), func(ctx context.Context, cl *kgo.Client) error {
+				listed, err := listGroups(ctx, cl, states, types)
+				if err != nil {
+					return err
+				}
+				return printGroupList(cmd.OutOrStdout(), listed)
+			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states (Empty, Stable, PreparingRebalance, CompletingRebalance, Assigning, Reconciling)")

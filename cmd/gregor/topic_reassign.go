@@ -263,34 +263,31 @@ func partitionState(ctx context.Context, cl *kgo.Client, topic string, partition
 }
 
 func runReassignList(cmd *cobra.Command, g *globals, topics []string) error {
-	cl, err := g.newClient()
-	if err != nil {
-		return failure("list reassignments", err, g.brokers)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(cmd.Context(), adminTimeout)
-	defer cancel()
-	req := kmsg.NewPtrListPartitionReassignmentsRequest()
-	req.TimeoutMillis = int32(adminTimeout / time.Millisecond)
-	if len(topics) > 0 {
-		// The request names partitions: ask for every one of each topic.
-		md, err := kadm.NewClient(cl).ListTopics(ctx, topics...)
-		if err != nil {
-			return failure("list reassignments", err, g.brokers)
-		}
-		for _, name := range topics {
-			rt := kmsg.NewListPartitionReassignmentsRequestTopic()
-			rt.Topic = name
-			for p := range md[name].Partitions {
-				rt.Partitions = append(rt.Partitions, p)
+	var resp *kmsg.ListPartitionReassignmentsResponse
+	err := g.withClient(cmd.Context(), func(ctx context.Context, cl *kgo.Client) error {
+		req := kmsg.NewPtrListPartitionReassignmentsRequest()
+		req.TimeoutMillis = int32(adminTimeout / time.Millisecond)
+		if len(topics) > 0 {
+			// The request names partitions: ask for every one of each topic.
+			md, err := kadm.NewClient(cl).ListTopics(ctx, topics...)
+			if err != nil {
+				return err
 			}
-			req.Topics = append(req.Topics, rt)
+			for _, name := range topics {
+				rt := kmsg.NewListPartitionReassignmentsRequestTopic()
+				rt.Topic = name
+				for p := range md[name].Partitions {
+					rt.Partitions = append(rt.Partitions, p)
+				}
+				req.Topics = append(req.Topics, rt)
+			}
 		}
-	}
-	resp, err := req.RequestWith(ctx, cl)
-	if err == nil {
-		err = withMessage(kerr.ErrorForCode(resp.ErrorCode), derefOr(resp.ErrorMessage))
-	}
+		var err error
+		if resp, err = req.RequestWith(ctx, cl); err != nil {
+			return err
+		}
+		return withMessage(kerr.ErrorForCode(resp.ErrorCode), derefOr(resp.ErrorMessage))
+	})
 	if err != nil {
 		return failure("list reassignments", err, g.brokers)
 	}
